@@ -1,0 +1,1 @@
+"""xai_demo: teach medical trainees to read AI explanations critically."""

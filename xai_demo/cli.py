@@ -1,0 +1,214 @@
+"""The ``xai-demo`` command line: thin wrappers over the library.
+
+    xai-demo train --data kermany --size 128 --epochs 8 --out models/cxr_small_cnn_128.pt
+    xai-demo evaluate --model models/cxr_small_cnn_128.pt --data kermany --json
+    xai-demo explain chest.png --model models/cxr_small_cnn_128.pt --method gradcam --out out/
+    xai-demo list
+    xai-demo serve
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import XaiDemoError
+
+
+def _add_data_args(parser: argparse.ArgumentParser) -> None:
+    from .data import list_datasets
+
+    parser.add_argument(
+        "--data", default="pneumoniamnist",
+        help=f"dataset name ({', '.join(list_datasets())}) or an image folder laid out as "
+             "<folder>/<split>/<CLASS>/*.jpg (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--data-root", default=None,
+        help="folder holding the datasets (default: $XAI_DEMO_DATA; MedMNIST is downloaded if unset)",
+    )
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .train import TrainConfig, train
+
+    cfg = TrainConfig(
+        dataset=args.data, size=args.size, arch=args.arch, epochs=args.epochs, seed=args.seed,
+        batch_size=args.batch_size, lr=args.lr, limit=args.limit, data_root=args.data_root,
+        artefact=args.artefact, confound=args.confound, confound_negative=args.confound_negative,
+    )
+    checkpoint = train(cfg, out=args.out)
+    summary = {"checkpoint": str(args.out), "train_seconds": checkpoint.metrics["train_seconds"],
+               "test": checkpoint.metrics["test"]}
+    print(json.dumps(summary))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .checkpoints import load_checkpoint
+    from .data import load_dataset
+    from .train import evaluate
+
+    checkpoint = load_checkpoint(args.model)
+    dataset = load_dataset(args.data, args.split, checkpoint.spec.input_size, args.data_root)
+    metrics = evaluate(checkpoint.model, dataset)
+    metrics["dataset"] = dataset.name
+    if args.json:
+        print(json.dumps(metrics))
+    else:
+        (tn, fp), (fn, tp) = metrics["confusion"]
+        names = checkpoint.spec.class_names
+        print(f"{dataset.name}: {metrics['n']} images, threshold {metrics['threshold']:.3f}")
+        for key in ("accuracy", "auc", "sensitivity", "specificity"):
+            print(f"  {key:<12} {metrics[key]:.3f}")
+        print(f"  confusion (rows: truth, columns: prediction)\n"
+              f"  {'':>12} {names[0]:>10} {names[1]:>10}\n"
+              f"  {names[0]:>12} {tn:>10} {fp:>10}\n  {names[1]:>12} {fn:>10} {tp:>10}")
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .checkpoints import load_checkpoint
+    from .explain import explain
+    from .images import load_image
+    from .predict import predict
+    from .viz import explanation_figure, overlay
+
+    model = load_checkpoint(args.model).model
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    failures = 0
+    for path in args.images:
+        record: dict = {"image": str(path)}
+        try:
+            image = load_image(path)
+            record.update(predict(model, image))
+            explanations = [explain(model, image, m) for m in args.method]
+        except XaiDemoError as exc:
+            failures += 1
+            record["error"] = str(exc)
+            print(json.dumps(record))
+            continue
+        stem = Path(path).stem
+        files = []
+        for e in explanations:
+            target = out / f"{stem}_{e.method}.png"
+            caption = f"{e.label}: evidence for {e.target_name}"
+            overlay(e.image, e.map, alpha=args.alpha, mode=args.mode, caption=caption).save(target)
+            files.append(str(target))
+        if len(explanations) > 1:
+            target = out / f"{stem}_methods.png"
+            explanation_figure(explanations, alpha=args.alpha, mode=args.mode).save(target)
+            files.append(str(target))
+        record["files"] = files
+        print(json.dumps(record))
+    return 1 if failures else 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from .data import DATASETS
+    from .explain import METHODS
+    from .models import MODELS
+
+    print("models:")
+    for name in MODELS:
+        print(f"  {name:<22} {MODELS.get(name).description}")
+    print("methods:")
+    for name in METHODS:
+        m = METHODS.get(name)
+        print(f"  {name:<22} {m.label} ({m.family}; {m.reference})")
+    print("datasets:")
+    for name in DATASETS:
+        print(f"  {name:<22} {DATASETS.get(name).description}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .ui import serve
+
+    serve(host=args.host, port=args.port, lang=args.lang, lecture=args.lecture, data_root=args.data_root)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .explain import list_methods
+    from .models import list_models
+
+    parser = argparse.ArgumentParser(
+        prog="xai-demo",
+        description="Train small medical image classifiers and read their saliency maps critically.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("train", help="train a classifier and save a checkpoint with its model card",
+                       description="Train a binary classifier; the threshold is chosen on validation "
+                                   "data and test metrics are written into the checkpoint.")
+    _add_data_args(p)
+    p.add_argument("--size", type=int, default=28, help="input size in pixels (default: %(default)s)")
+    p.add_argument("--arch", default="small_cnn", choices=list_models(), help="architecture (default: %(default)s)")
+    p.add_argument("--epochs", type=int, default=10, help="training epochs (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=64, help="batch size (default: %(default)s)")
+    p.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (default: %(default)s)")
+    p.add_argument("--limit", type=int, default=0, help="use at most N images per split (0: all)")
+    p.add_argument("--artefact", default=None, help="inject this artefact into the training data")
+    p.add_argument("--confound", type=float, default=0.0,
+                   help="P(artefact | positive class) in [0, 1] (default: %(default)s)")
+    p.add_argument("--confound-negative", type=float, default=0.0,
+                   help="P(artefact | negative class) in [0, 1] (default: %(default)s)")
+    p.add_argument("--out", required=True, help="checkpoint path to write, e.g. models/my_model.pt")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="accuracy, AUC, sensitivity, specificity and confusion matrix",
+                       description="Evaluate a checkpoint on a dataset split at its own threshold.")
+    p.add_argument("--model", required=True, help="checkpoint file")
+    _add_data_args(p)
+    p.add_argument("--split", default="test", choices=["train", "val", "test"], help="(default: %(default)s)")
+    p.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("explain", help="write saliency overlays for images and print predictions as JSON",
+                       description="For each image: predict, explain with each method, write overlay "
+                                   "PNGs to --out and print one JSON line (prediction, files written).")
+    p.add_argument("images", nargs="+", help="image files (PNG, JPEG, BMP, TIFF, WebP)")
+    p.add_argument("--model", required=True, help="checkpoint file")
+    p.add_argument("--method", nargs="+", default=["gradcam"], choices=list_methods(),
+                   help="one or more methods (default: %(default)s)")
+    p.add_argument("--out", default="out", help="folder for the PNG files (default: %(default)s)")
+    p.add_argument("--alpha", type=float, default=0.5, help="map opacity in [0, 1] (default: %(default)s)")
+    p.add_argument("--mode", default="positive", choices=["positive", "absolute", "signed"],
+                   help="show evidence for the class, its magnitude, or both signs (default: %(default)s)")
+    p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("list", help="list the registered models, methods and datasets")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("serve", help="launch the teaching web app",
+                       description="Launch the web app on this machine (offline; nothing leaves it).")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind; 0.0.0.0 to share on a lecture-room network (default: %(default)s)")
+    p.add_argument("--port", type=int, default=7860, help="(default: %(default)s)")
+    p.add_argument("--lang", default="en", choices=["en", "fr"], help="interface language (default: %(default)s)")
+    p.add_argument("--lecture", action="store_true", help="start in lecture mode (large type, case deck)")
+    p.add_argument("--data-root", default=None, help="folder holding the datasets (default: $XAI_DEMO_DATA)")
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``xai-demo`` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except XaiDemoError as exc:
+        print(f"xai-demo: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

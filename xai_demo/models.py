@@ -1,0 +1,315 @@
+"""Models: a spec that travels with the weights, a registry of architectures, and the wrapper that
+turns any ``nn.Module`` into an explainable classifier.
+
+Every model xai_demo handles is an :class:`XaiModel`: it takes images ``(B, C, H, W)`` float in [0, 1],
+normalises them with the spec's mean and std, and returns raw logits ``(B, K)``. Attributions are
+therefore computed with respect to pixels in [0, 1], where 0 (black) is a natural baseline.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import torch
+import torchvision
+from torch import nn
+
+from .errors import RegistryError
+from .registry import Registry
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What a model needs from its input and what its outputs mean.
+
+    Attributes:
+        arch: registry name of the architecture (see :func:`list_models`); "custom" for a module
+            wrapped by hand.
+        class_names: K names, index i naming logit i.
+        in_channels: 1 for grayscale, 3 for RGB networks (grayscale images are repeated).
+        input_size: side length in pixels the model is fed.
+        mean, std: per-channel normalisation applied inside the model to [0, 1] pixels.
+        target_layer: dotted path, inside the network, of the convolutional layer Grad-CAM explains.
+        threshold: binary models only: predict class 1 when P(class 1) >= threshold.
+        arch_kwargs: extra keyword arguments of the architecture factory, as (name, value) pairs.
+    """
+
+    arch: str
+    class_names: tuple[str, ...]
+    in_channels: int = 1
+    input_size: int = 28
+    mean: tuple[float, ...] = (0.5,)
+    std: tuple[float, ...] = (0.25,)
+    target_layer: str = ""
+    threshold: float | None = None
+    arch_kwargs: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain types only (lists, str, float), so it can live in a weights-only checkpoint."""
+        out = asdict(self)
+        out["class_names"] = list(self.class_names)
+        out["mean"] = list(self.mean)
+        out["std"] = list(self.std)
+        out["arch_kwargs"] = [list(kv) for kv in self.arch_kwargs]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelSpec:
+        return cls(
+            arch=str(data["arch"]),
+            class_names=tuple(str(c) for c in data["class_names"]),
+            in_channels=int(data["in_channels"]),
+            input_size=int(data["input_size"]),
+            mean=tuple(float(m) for m in data["mean"]),
+            std=tuple(float(s) for s in data["std"]),
+            target_layer=str(data.get("target_layer", "")),
+            threshold=None if data.get("threshold") is None else float(data["threshold"]),
+            arch_kwargs=tuple((str(k), v) for k, v in data.get("arch_kwargs", [])),
+        )
+
+
+class XaiModel(nn.Module):
+    """A classifier with its spec: ``(B, C, H, W)`` in [0, 1] -> normalise -> ``net`` -> logits ``(B, K)``.
+
+    Args:
+        net: any module mapping normalised ``(B, C, H, W)`` floats to logits ``(B, K)``.
+        spec: its :class:`ModelSpec`; ``spec.target_layer`` must name a module of ``net`` for CAM methods.
+    """
+
+    def __init__(self, net: nn.Module, spec: ModelSpec) -> None:
+        super().__init__()
+        if len(spec.mean) not in (1, spec.in_channels) or len(spec.std) != len(spec.mean):
+            raise ValueError("mean and std need one value, or one per input channel")
+        self.net = net
+        self.spec = spec
+        shape = (1, len(spec.mean), 1, 1)
+        self.register_buffer("mean", torch.tensor(spec.mean).view(shape), persistent=False)
+        self.register_buffer("std", torch.tensor(spec.std).view(shape), persistent=False)
+        # Captum attaches hooks to modules: explanations of one model must not interleave.
+        self.explain_lock = threading.RLock()
+        self.eval()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net((x - self.mean) / self.std)
+
+    @property
+    def target_layer(self) -> nn.Module:
+        """The module Grad-CAM explains, resolved from ``spec.target_layer``."""
+        if not self.spec.target_layer:
+            raise ValueError(f"model {self.spec.arch!r} names no target layer; set ModelSpec.target_layer")
+        return self.net.get_submodule(self.spec.target_layer)
+
+    def probabilities(self, x: torch.Tensor) -> torch.Tensor:
+        """Softmax probabilities ``(B, K)`` without gradients."""
+        with torch.no_grad():
+            return torch.softmax(self(x), dim=1)
+
+
+def make_explainable(net: nn.Module) -> nn.Module:
+    """Switch off in-place activations, which DeepLift and Guided Backprop cannot hook. Returns ``net``.
+
+    A ReLU module used twice in one forward pass (torchvision's ResNet blocks) must also be split into
+    two modules; :func:`resnet18` shows how.
+    """
+    for module in net.modules():
+        if hasattr(module, "inplace"):
+            module.inplace = False
+    return net
+
+
+# ----------------------------------------------------------------------------- registry
+
+Factory = Callable[..., tuple[nn.Module, str]]
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A registered architecture: ``factory(num_classes, in_channels, input_size, **kw) -> (net, layer)``."""
+
+    name: str
+    factory: Factory
+    description: str
+    in_channels: int = 1
+
+
+MODELS: Registry[ModelEntry] = Registry("model")
+
+
+def register_model(
+    name: str | None = None, *, description: str = "", in_channels: int = 1
+) -> Callable[[Factory], Factory]:
+    """Decorator filing an architecture factory under ``name`` (default: the function's name).
+
+    The factory takes ``num_classes``, ``in_channels``, ``input_size`` (and optional keywords) and
+    returns ``(net, target_layer)``: the network and the dotted path of its Grad-CAM layer.
+    """
+
+    def decorate(factory: Factory) -> Factory:
+        doc = (factory.__doc__ or "").strip().splitlines()
+        MODELS.add(
+            name or factory.__name__,
+            ModelEntry(name or factory.__name__, factory, description or (doc[0] if doc else ""), in_channels),
+        )
+        return factory
+
+    return decorate
+
+
+def list_models() -> list[str]:
+    """Names of the registered architectures."""
+    return MODELS.names()
+
+
+def create_model(
+    arch: str,
+    *,
+    class_names: tuple[str, ...] | list[str] = ("normal", "pneumonia"),
+    input_size: int = 28,
+    in_channels: int | None = None,
+    mean: tuple[float, ...] = (0.5,),
+    std: tuple[float, ...] = (0.25,),
+    threshold: float | None = None,
+    **arch_kwargs: Any,
+) -> XaiModel:
+    """Build a freshly initialised registered architecture wrapped with its spec.
+
+    Raises:
+        RegistryError: ``arch`` is not registered; the message lists the known names.
+    """
+    entry = MODELS.get(arch)
+    channels = entry.in_channels if in_channels is None else in_channels
+    net, layer = entry.factory(
+        num_classes=len(class_names), in_channels=channels, input_size=input_size, **arch_kwargs
+    )
+    spec = ModelSpec(
+        arch=arch,
+        class_names=tuple(class_names),
+        in_channels=channels,
+        input_size=input_size,
+        mean=tuple(mean),
+        std=tuple(std),
+        target_layer=layer,
+        threshold=threshold,
+        arch_kwargs=tuple(sorted(arch_kwargs.items())),
+    )
+    return XaiModel(net, spec)
+
+
+def with_threshold(model: XaiModel, threshold: float | None) -> XaiModel:
+    """Set the decision threshold of a binary model (in place) and return it."""
+    model.spec = replace(model.spec, threshold=threshold)
+    return model
+
+
+# ----------------------------------------------------------------------------- architectures
+
+
+class ConvBlock(nn.Sequential):
+    """conv3x3 -> BN -> ReLU -> conv3x3 -> BN -> ReLU, each activation its own non-in-place module."""
+
+    def __init__(self, c_in: int, c_out: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c_out)
+        self.act1 = nn.ReLU()
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c_out)
+        self.act2 = nn.ReLU()
+
+
+def small_cnn_depth(input_size: int) -> int:
+    """Blocks so that the last one still sees a map of about 8-16 px: 28 -> 2, 64 -> 3, 128+ -> 4."""
+    return int(min(4, max(2, math.floor(math.log2(input_size / 7)))))
+
+
+@register_model(description="Small CNN built for explanation (VGG-style blocks, separate ReLUs)")
+def small_cnn(
+    num_classes: int, in_channels: int = 1, input_size: int = 28, width: int = 16, dropout: float = 0.2
+) -> tuple[nn.Module, str]:
+    """Small CNN built for explanation: VGG-style blocks, separate non-in-place ReLUs, global pooling.
+
+    Depth grows with the input size (:func:`small_cnn_depth`); channels double per block from ``width``.
+    Grad-CAM explains the last block's final ReLU, before pooling.
+    """
+    depth = small_cnn_depth(input_size)
+    features = nn.Sequential()
+    c_in = in_channels
+    for i in range(depth):
+        if i:
+            features.add_module(f"pool{i}", nn.MaxPool2d(2))
+        features.add_module(f"block{i + 1}", ConvBlock(c_in, width * 2**i))
+        c_in = width * 2**i
+    net = nn.Sequential()
+    net.add_module("features", features)
+    net.add_module("pool", nn.AdaptiveAvgPool2d(1))
+    net.add_module("flatten", nn.Flatten())
+    net.add_module("dropout", nn.Dropout(dropout))
+    net.add_module("head", nn.Linear(c_in, num_classes))
+    return net, f"features.block{depth}.act2"
+
+
+class ExplainableBasicBlock(nn.Module):
+    """torchvision's ResNet BasicBlock with its shared in-place ReLU split into two modules."""
+
+    def __init__(self, block: torchvision.models.resnet.BasicBlock) -> None:
+        super().__init__()
+        self.conv1, self.bn1, self.conv2, self.bn2 = block.conv1, block.bn1, block.conv2, block.bn2
+        self.downsample = block.downsample
+        self.act1 = nn.ReLU()
+        self.act2 = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.act1(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.act2(out + identity)
+
+
+@register_model(description="torchvision ResNet-18 adapted to small 1-channel images")
+def resnet18(num_classes: int, in_channels: int = 1, input_size: int = 28) -> tuple[nn.Module, str]:
+    """torchvision ResNet-18 for small images: 3x3 stem without max-pool below 64 px, split ReLUs.
+
+    Grad-CAM explains the output of ``layer4``.
+    """
+    net = torchvision.models.resnet18(weights=None, num_classes=num_classes)
+    if input_size < 64:
+        net.conv1 = nn.Conv2d(in_channels, 64, 3, stride=1, padding=1, bias=False)
+        net.maxpool = nn.Identity()
+    else:
+        net.conv1 = nn.Conv2d(in_channels, 64, 7, stride=2, padding=3, bias=False)
+    net.relu = nn.ReLU()
+    for name in ("layer1", "layer2", "layer3", "layer4"):
+        layer = getattr(net, name)
+        for i, block in enumerate(layer):
+            layer[i] = ExplainableBasicBlock(block)
+    return net, "layer4"
+
+
+def state_dict_for(model: XaiModel) -> dict[str, torch.Tensor]:
+    """The network's weights, detached and on the CPU."""
+    return {k: v.detach().cpu().clone() for k, v in model.net.state_dict().items()}
+
+
+def build_from_spec(spec: ModelSpec) -> XaiModel:
+    """A fresh (untrained) model matching ``spec``; the architecture must be registered."""
+    if spec.arch not in MODELS:
+        raise RegistryError(
+            f"checkpoint needs architecture {spec.arch!r}, which is not registered; known: "
+            f"{', '.join(list_models())}. Import the module that registers it first."
+        )
+    entry = MODELS.get(spec.arch)
+    net, _ = entry.factory(
+        num_classes=spec.num_classes,
+        in_channels=spec.in_channels,
+        input_size=spec.input_size,
+        **dict(spec.arch_kwargs),
+    )
+    return XaiModel(net, spec)

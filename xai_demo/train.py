@@ -1,0 +1,223 @@
+"""Training a classifier on an in-memory dataset, with its threshold chosen on validation data.
+
+Typical use (what ``xai-demo train`` runs)::
+
+    cfg = TrainConfig(dataset="kermany", size=128, arch="small_cnn", epochs=8, seed=0)
+    checkpoint = train(cfg, out="models/cxr_small_cnn_128.pt")
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from .checkpoints import Checkpoint, save_checkpoint
+from .data import DATASETS, ImageArrayDataset, load_dataset
+from .metrics import binary_metrics, choose_threshold
+from .models import XaiModel, create_model, with_threshold
+from .predict import predict_batch
+
+ProgressFn = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that determines a training run (stored in the checkpoint).
+
+    Attributes:
+        dataset: a registered dataset name or an image-folder path.
+        size: input side length in pixels.
+        arch: registered architecture name.
+        epochs: passes over the training split.
+        seed: fixes initialisation, validation split, batch order, augmentation and artefacts.
+        batch_size, lr, weight_decay: optimiser settings (AdamW with a one-cycle schedule).
+        val_fraction: share of train held out to choose the threshold when there is no val split.
+        augment: small random affine and contrast changes during training.
+        limit: use at most this many train and val images (quick experiments); 0 = all. The test split
+            is always used whole.
+        artefact: name of an artefact to inject into the training data (shortcut experiments).
+        confound: P(artefact | positive) in [0, 1]; ``confound_negative`` is P(artefact | negative).
+        data_root: folder holding the data (default ``$XAI_DEMO_DATA``).
+    """
+
+    dataset: str = "pneumoniamnist"
+    size: int = 28
+    arch: str = "small_cnn"
+    epochs: int = 10
+    seed: int = 0
+    batch_size: int = 64
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    val_fraction: float = 0.1
+    augment: bool = True
+    limit: int = 0
+    artefact: str | None = None
+    confound: float = 0.0
+    confound_negative: float = 0.0
+    data_root: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _limit(ds: ImageArrayDataset, limit: int, seed: int) -> ImageArrayDataset:
+    if not limit or len(ds) <= limit:
+        return ds
+    rng = np.random.default_rng(seed)
+    return ds.subset(np.sort(rng.choice(len(ds), limit, replace=False)))
+
+
+def load_splits(cfg: TrainConfig) -> dict[str, ImageArrayDataset]:
+    """Train, val and test splits at ``cfg.size``, with the artefact injected if the config asks."""
+    splits = {
+        split: load_dataset(cfg.dataset, split, cfg.size, cfg.data_root, val_fraction=cfg.val_fraction,
+                            seed=cfg.seed)
+        for split in ("train", "val", "test")
+    }
+    for split in ("train", "val"):  # the test split is always whole, so cards compare
+        splits[split] = _limit(splits[split], cfg.limit, cfg.seed)
+    if cfg.artefact:
+        from .artefacts import ConfoundSpec, confound
+
+        for split in ("train", "val"):  # the biased "hospital": validation data shares its bias
+            spec = ConfoundSpec(cfg.artefact, cfg.confound, cfg.confound_negative, seed=cfg.seed + hash(split) % 97)
+            splits[split] = confound(splits[split], spec).as_dataset()
+    return splits
+
+
+def augment_batch(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Random rotation (+-7 deg), scale (0.9-1.1), shift (+-6%) and contrast/brightness (+-10%).
+
+    Args:
+        x: ``(B, C, H, W)`` in [0, 1]. Returns the same shape, clamped to [0, 1].
+    """
+    b = x.shape[0]
+
+    def uniform(lo: float, hi: float) -> torch.Tensor:
+        return lo + (hi - lo) * torch.rand(b, generator=generator)
+
+    angle = uniform(-7, 7) * math.pi / 180
+    scale = uniform(0.9, 1.1)
+    tx, ty = uniform(-0.06, 0.06), uniform(-0.06, 0.06)
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    out = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    contrast = uniform(0.9, 1.1).view(b, 1, 1, 1)
+    brightness = uniform(-0.1, 0.1).view(b, 1, 1, 1)
+    mean = out.mean(dim=(1, 2, 3), keepdim=True)
+    return ((out - mean) * contrast + mean + brightness).clamp_(0.0, 1.0)
+
+
+def make_schedule(optimiser: torch.optim.Optimizer, lr: float, total_steps: int):
+    """One-cycle learning rate (20% warm-up, cosine decay); constant for runs under 10 steps."""
+    if total_steps < 10:
+        return torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: 1.0)
+    return torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=lr, total_steps=total_steps, pct_start=0.2)
+
+
+def evaluate(model: XaiModel, dataset: ImageArrayDataset) -> dict:
+    """Test metrics of a binary model on ``dataset`` at the model's threshold (see binary_metrics)."""
+    images, labels = dataset.tensors()
+    probs = predict_batch(model, images)
+    threshold = model.spec.threshold if model.spec.threshold is not None else 0.5
+    return binary_metrics(labels.numpy(), probs[:, 1], threshold)
+
+
+def train(cfg: TrainConfig, out: str | Path | None = None, on_progress: ProgressFn | None = None) -> Checkpoint:
+    """Train ``cfg.arch`` on ``cfg.dataset``, choose the threshold on val, measure on test.
+
+    Args:
+        cfg: the run's settings.
+        out: where to save the checkpoint (not saved when None).
+        on_progress: called with (fraction done in [0, 1], message) after each batch, e.g. by the UI.
+
+    Returns:
+        The checkpoint: trained model (weights of the epoch with the best validation AUC), config,
+        validation and test metrics, provenance.
+    """
+    torch.manual_seed(cfg.seed)
+    generator = torch.Generator().manual_seed(cfg.seed)
+    started = time.perf_counter()
+    splits = load_splits(cfg)
+    train_set = splits["train"]
+    class_names = train_set.class_names
+    if len(class_names) != 2:
+        raise ValueError(f"xai_demo trains binary classifiers; {cfg.dataset} has {len(class_names)} classes")
+    x_train, y_train = train_set.tensors()
+    x_val, y_val = splits["val"].tensors()
+    model = create_model(cfg.arch, class_names=class_names, input_size=cfg.size,
+                         mean=(float(x_train.mean()),), std=(float(x_train.std()),))
+    if model.spec.in_channels != 1:
+        x_train = x_train.expand(-1, model.spec.in_channels, -1, -1)
+    counts = torch.bincount(y_train, minlength=2).float()
+    class_weights = counts.sum() / (2.0 * counts.clamp(min=1))  # balance the classes in the loss
+    optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps_per_epoch = math.ceil(len(x_train) / cfg.batch_size)
+    schedule = make_schedule(optimiser, cfg.lr, cfg.epochs * steps_per_epoch)
+    best_auc, best_state, history = -1.0, None, []
+    total = cfg.epochs * steps_per_epoch
+    bar = tqdm(total=total, desc=f"training {cfg.arch}@{cfg.size}", unit="batch", leave=False)
+    for epoch in range(cfg.epochs):
+        model.train()
+        order = torch.randperm(len(x_train), generator=generator)
+        running = 0.0
+        for step in range(steps_per_epoch):
+            idx = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
+            x = x_train[idx]
+            if cfg.augment:
+                x = augment_batch(x, generator)
+            loss = F.cross_entropy(model(x), y_train[idx], weight=class_weights)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            running += loss.item()
+            bar.update(1)
+            if on_progress is not None:
+                done = epoch * steps_per_epoch + step + 1
+                on_progress(done / total, f"epoch {epoch + 1}/{cfg.epochs}, loss {loss.item():.3f}")
+        model.eval()
+        val_probs = predict_batch(model, x_val)[:, 1]
+        val = binary_metrics(y_val.numpy(), val_probs)
+        history.append({"epoch": epoch + 1, "loss": running / steps_per_epoch, "val_auc": val["auc"]})
+        bar.set_postfix(loss=f"{running / steps_per_epoch:.3f}", val_auc=f"{val['auc']:.3f}")
+        if val["auc"] > best_auc or best_state is None:
+            best_auc, best_state = val["auc"], copy.deepcopy(model.net.state_dict())
+    bar.close()
+    model.net.load_state_dict(best_state)
+    model.eval()
+    val_probs = predict_batch(model, x_val)[:, 1]
+    threshold = choose_threshold(y_val.numpy(), val_probs)
+    with_threshold(model, threshold)
+    train_seconds = time.perf_counter() - started
+    metrics = {
+        "val": binary_metrics(y_val.numpy(), val_probs, threshold),
+        "test": evaluate(model, splits["test"]),
+        "history": history,
+        "train_seconds": round(train_seconds, 1),
+        "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
+    }
+    provenance = {
+        "dataset": cfg.dataset,
+        "splits": {k: {"name": v.name, "n": len(v), "class_counts": v.class_counts().tolist()}
+                   for k, v in splits.items()},
+    }
+    if cfg.dataset in DATASETS:
+        info = DATASETS.get(cfg.dataset)
+        provenance.update(citation=info.citation, licence=info.licence)
+    checkpoint = Checkpoint(model, cfg.to_dict(), metrics, provenance)
+    if out is not None:
+        checkpoint.path = save_checkpoint(out, model, train_config=cfg.to_dict(), metrics=metrics,
+                                          provenance=provenance)
+    return checkpoint
