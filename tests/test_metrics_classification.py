@@ -30,18 +30,19 @@ def test_auc_matches_pairwise_definition() -> None:
     assert roc_auc(y, s) == pytest.approx(pairwise, abs=1e-12)
 
 
-def test_threshold_sits_in_the_middle_of_a_clean_gap() -> None:
+def test_threshold_stays_at_the_prior_when_validation_allows() -> None:
     y = np.array([0, 0, 0, 1, 1, 1])
     s = np.array([0.05, 0.1, 0.2, 0.8, 0.85, 0.9])
-    t = choose_threshold(y, s)
-    assert 0.4 < t < 0.6  # any t in (0.2, 0.8] separates; the middle generalises best
-    assert binary_metrics(y, s, t)["accuracy"] == 1.0
+    assert choose_threshold(y, s) == pytest.approx(0.5)  # any t in (0.2, 0.8] separates
+    s_low = np.array([0.01, 0.02, 0.03, 0.1, 0.2, 0.3])
+    t = choose_threshold(y, s_low)  # only t in (0.03, 0.1] separates: the data move it
+    assert 0.03 < t <= 0.1 and binary_metrics(y, s_low, t)["accuracy"] == 1.0
 
 
 def test_threshold_maximises_youden() -> None:
     y = np.array([0, 0, 0, 0, 1, 1])
     s = np.array([0.1, 0.2, 0.3, 0.7, 0.6, 0.9])
-    t = choose_threshold(y, s)
+    t = choose_threshold(y, s, tolerance=0.0)
     m = binary_metrics(y, s, t)
     # best J = 1 + 3/4 - 1 with t in (0.3, 0.6]
     assert m["sensitivity"] + m["specificity"] - 1 == pytest.approx(0.75)

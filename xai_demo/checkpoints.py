@@ -115,3 +115,47 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         provenance=dict(payload.get("provenance") or {}),
         path=path,
     )
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f}"
+
+
+def model_card(checkpoint: Checkpoint, command: str = "") -> str:
+    """A markdown model card: data and licence, seed, the command that reproduces it, test metrics."""
+    spec, cfg, metrics, prov = checkpoint.spec, checkpoint.train_config, checkpoint.metrics, checkpoint.provenance
+    test, val = metrics.get("test", {}), metrics.get("val", {})
+    name = checkpoint.path.name if checkpoint.path else "checkpoint"
+    lines = [f"# Model card: `{name}`", ""]
+    lines.append(f"- **Task**: {' vs '.join(spec.class_names)} from grayscale images, {spec.input_size} px")
+    lines.append(f"- **Architecture**: `{spec.arch}` (Grad-CAM layer `{spec.target_layer}`)")
+    lines.append(f"- **Data**: `{cfg.get('dataset')}`; splits: " + ", ".join(
+        f"{k} {v['n']} ({'/'.join(str(c) for c in v['class_counts'])})" for k, v in prov.get("splits", {}).items()))
+    if prov.get("citation"):
+        lines.append(f"- **Citation**: {prov['citation']} Licence: {prov.get('licence', 'see source')}.")
+    if cfg.get("artefact"):
+        opts = ", ".join(f"{k}={v}" for k, v in (cfg.get("artefact_options") or {}).items())
+        lines.append(
+            f"- **Planted shortcut**: `{cfg['artefact']}`{f' ({opts})' if opts else ''} on "
+            f"{_pct(cfg.get('confound'))}% of {spec.class_names[1]} and {_pct(cfg.get('confound_negative'))}% of "
+            f"{spec.class_names[0]} training and validation images. **This model is deliberately biased: "
+            "for teaching only.**")
+    lines.append(f"- **Seed**: {cfg.get('seed')}; epochs {cfg.get('epochs')}; "
+                 f"trained in {metrics.get('train_seconds', 'n/a')} s on {metrics.get('machine', 'n/a')}")
+    if command:
+        lines += ["", "Reproduce with:", "", f"    {command}"]
+    lines += ["", f"Decision threshold on P({spec.class_names[1]}): {spec.threshold:.3f}, chosen on the validation "
+              "split (carved from train), never on test.", ""]
+    lines += ["| split | n | accuracy | AUC | sensitivity | specificity |", "|---|---|---|---|---|---|"]
+    for split, m in (("validation", val), ("test", test)):
+        if m:
+            lines.append(f"| {split} | {m['n']} | {_pct(m['accuracy'])}% | {m['auc']:.3f} | "
+                         f"{_pct(m['sensitivity'])}% | {_pct(m['specificity'])}% |")
+    if test.get("confusion"):
+        (tn, fp), (fn, tp) = test["confusion"]
+        a, b = spec.class_names
+        lines += ["", "Test confusion matrix (rows: truth, columns: prediction):", "",
+                  f"| | {a} | {b} |", "|---|---|---|", f"| {a} | {tn} | {fp} |", f"| {b} | {fn} | {tp} |"]
+    lines += ["", "Not a medical device: a teaching model trained on a small public dataset. Its errors and "
+              "its shortcuts are the point of the lesson.", ""]
+    return "\n".join(lines)

@@ -32,16 +32,41 @@ def _add_data_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _parse_options(pairs: Sequence[str]) -> dict[str, str | float | int | bool]:
+    """``["text=L", "scale=0.1"]`` -> ``{"text": "L", "scale": 0.1}`` (numbers and booleans parsed)."""
+    out: dict[str, str | float | int | bool] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise XaiDemoError(f"artefact options are NAME=VALUE, not {pair!r}")
+        if value.lower() in ("true", "false"):
+            out[key] = value.lower() == "true"
+            continue
+        try:
+            out[key] = int(value)
+        except ValueError:
+            try:
+                out[key] = float(value)
+            except ValueError:
+                out[key] = value
+    return out
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    from .checkpoints import model_card
     from .train import TrainConfig, train
 
     cfg = TrainConfig(
         dataset=args.data, size=args.size, arch=args.arch, epochs=args.epochs, seed=args.seed,
         batch_size=args.batch_size, lr=args.lr, limit=args.limit, data_root=args.data_root,
+        label_smoothing=args.label_smoothing, erase=args.erase,
         artefact=args.artefact, confound=args.confound, confound_negative=args.confound_negative,
+        artefact_options=tuple(sorted(_parse_options(args.artefact_option).items())),
     )
     checkpoint = train(cfg, out=args.out)
-    summary = {"checkpoint": str(args.out), "train_seconds": checkpoint.metrics["train_seconds"],
+    card = Path(args.out).with_suffix(".md")
+    card.write_text(model_card(checkpoint, cfg.command(args.out)))
+    summary = {"checkpoint": str(args.out), "card": str(card), "train_seconds": checkpoint.metrics["train_seconds"],
                "test": checkpoint.metrics["test"]}
     print(json.dumps(summary))
     return 0
@@ -108,6 +133,19 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def cmd_card(args: argparse.Namespace) -> int:
+    from .checkpoints import load_checkpoint, model_card
+    from .train import TrainConfig
+
+    for path in args.models:
+        checkpoint = load_checkpoint(path)
+        command = TrainConfig.from_dict(checkpoint.train_config).command(path) if checkpoint.train_config else ""
+        card = Path(path).with_suffix(".md")
+        card.write_text(model_card(checkpoint, command))
+        print(card)
+    return 0
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from .data import DATASETS
     from .explain import METHODS
@@ -126,6 +164,17 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_shortcut_report(args: argparse.Namespace) -> int:
+    from .report import build_report
+
+    report = build_report(args.clean, args.shortcut, args.out, data_root=args.data_root, methods=args.method,
+                          n_images=args.n)
+    print((Path(args.out) / "report.md").read_text())
+    summary = {k: report["conditions"]["shortcut"][k]["auc"] for k in ("none", "aligned", "swapped")}
+    print(json.dumps({"out": str(args.out), "shortcut_auc": summary}))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from .ui import serve
 
@@ -134,6 +183,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .artefacts import list_artefacts
     from .explain import list_methods
     from .models import list_models
 
@@ -153,8 +203,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     p.add_argument("--batch-size", type=int, default=64, help="batch size (default: %(default)s)")
     p.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (default: %(default)s)")
-    p.add_argument("--limit", type=int, default=0, help="use at most N images per split (0: all)")
-    p.add_argument("--artefact", default=None, help="inject this artefact into the training data")
+    p.add_argument("--label-smoothing", type=float, default=0.1, help="label smoothing (default: %(default)s)")
+    p.add_argument("--erase", type=float, default=0.0,
+                   help="probability of random erasing per training image (default: %(default)s)")
+    p.add_argument("--limit", type=int, default=0, help="use at most N train and val images (0: all)")
+    p.add_argument("--artefact", default=None, choices=list_artefacts(),
+                   help="inject this artefact into the training data (shortcut experiments)")
+    p.add_argument("--artefact-option", action="append", default=[], metavar="NAME=VALUE",
+                   help="an option of the artefact, e.g. text=L (repeatable)")
     p.add_argument("--confound", type=float, default=0.0,
                    help="P(artefact | positive class) in [0, 1] (default: %(default)s)")
     p.add_argument("--confound-negative", type=float, default=0.0,
@@ -182,6 +238,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", default="positive", choices=["positive", "absolute", "signed"],
                    help="show evidence for the class, its magnitude, or both signs (default: %(default)s)")
     p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("shortcut-report", help="compare a clean and a shortcut-trained model, figures and tables",
+                       description="Measure a clean and a shortcut-trained model on the same test images: "
+                                   "accuracy per condition, counterfactuals, attribution on the artefact, "
+                                   "sanity checks, faithfulness and natural markers. Writes PNG figures, "
+                                   "report.md and report.json to --out.")
+    p.add_argument("--clean", required=True, help="checkpoint trained without the artefact")
+    p.add_argument("--shortcut", required=True, help="checkpoint trained with the artefact (xai-demo train --artefact)")
+    p.add_argument("--out", required=True, help="folder for the figures and tables")
+    p.add_argument("--method", nargs="+", default=None, choices=list_methods(), help="methods (default: all)")
+    p.add_argument("--n", type=int, default=16, help="images for the attribution tables (default: %(default)s)")
+    p.add_argument("--data-root", default=None, help="folder holding the datasets (default: $XAI_DEMO_DATA)")
+    p.set_defaults(func=cmd_shortcut_report)
+
+    p = sub.add_parser("card", help="write the markdown model card next to each checkpoint",
+                       description="Write <checkpoint>.md: data, seed, the command that reproduces it, test metrics.")
+    p.add_argument("models", nargs="+", help="checkpoint files")
+    p.set_defaults(func=cmd_card)
 
     p = sub.add_parser("list", help="list the registered models, methods and datasets")
     p.set_defaults(func=cmd_list)

@@ -43,9 +43,12 @@ class TrainConfig:
         batch_size, lr, weight_decay: optimiser settings (AdamW with a one-cycle schedule).
         val_fraction: share of train held out to choose the threshold when there is no val split.
         augment: small random affine and contrast changes during training.
+        label_smoothing: cross-entropy label smoothing in [0, 1) (softer, better calibrated outputs).
+        erase: probability of blanking one random rectangle (up to a quarter of the image) per image.
         limit: use at most this many train and val images (quick experiments); 0 = all. The test split
             is always used whole.
         artefact: name of an artefact to inject into the training data (shortcut experiments).
+        artefact_options: keyword options of that artefact as (name, value) pairs, e.g. (("text", "L"),).
         confound: P(artefact | positive) in [0, 1]; ``confound_negative`` is P(artefact | negative).
         data_root: folder holding the data (default ``$XAI_DEMO_DATA``).
     """
@@ -60,14 +63,42 @@ class TrainConfig:
     weight_decay: float = 1e-4
     val_fraction: float = 0.1
     augment: bool = True
+    label_smoothing: float = 0.1
+    erase: float = 0.0
     limit: int = 0
     artefact: str | None = None
+    artefact_options: tuple[tuple[str, str | float | int | bool], ...] = ()
     confound: float = 0.0
     confound_negative: float = 0.0
     data_root: str | None = None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """Plain types only, for the checkpoint."""
+        out = asdict(self)
+        out["artefact_options"] = {k: v for k, v in self.artefact_options}
+        return out
+
+    def command(self, out: str | Path) -> str:
+        """The ``xai-demo train`` command line that reproduces this run."""
+        defaults = TrainConfig()
+        flags = [f"--data {self.dataset}", f"--size {self.size}"]
+        for name in ("arch", "epochs", "seed", "batch_size", "lr", "label_smoothing", "erase", "limit"):
+            value = getattr(self, name)
+            if name in ("epochs", "seed") or value != getattr(defaults, name):
+                flags.append(f"--{name.replace('_', '-')} {value}")
+        if self.artefact:
+            flags.append(f"--artefact {self.artefact}")
+            flags += [f"--artefact-option {k}={v}" for k, v in self.artefact_options]
+            flags.append(f"--confound {self.confound}")
+            if self.confound_negative:
+                flags.append(f"--confound-negative {self.confound_negative}")
+        return "xai-demo train " + " ".join(flags) + f" --out {out}"
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known["artefact_options"] = tuple(sorted((data.get("artefact_options") or {}).items()))
+        return cls(**known)
 
 
 def _limit(ds: ImageArrayDataset, limit: int, seed: int) -> ImageArrayDataset:
@@ -89,10 +120,30 @@ def load_splits(cfg: TrainConfig) -> dict[str, ImageArrayDataset]:
     if cfg.artefact:
         from .artefacts import ConfoundSpec, confound
 
-        for split in ("train", "val"):  # the biased "hospital": validation data shares its bias
-            spec = ConfoundSpec(cfg.artefact, cfg.confound, cfg.confound_negative, seed=cfg.seed + hash(split) % 97)
+        for offset, split in enumerate(("train", "val")):  # the biased "hospital": val shares its bias
+            spec = ConfoundSpec(cfg.artefact, cfg.confound, cfg.confound_negative, seed=cfg.seed + offset,
+                                params=tuple(sorted(cfg.artefact_options)))
             splits[split] = confound(splits[split], spec).as_dataset()
     return splits
+
+
+def erase_batch(x: torch.Tensor, generator: torch.Generator, p: float) -> torch.Tensor:
+    """Random erasing (Zhong et al. 2020): with probability ``p`` fill one rectangle of 2-25% of the image
+    with the image mean. ``x`` is ``(B, C, H, W)``; returns a new tensor."""
+    b, _, h, w = x.shape
+    out = x.clone()
+    draws = torch.rand(b, 5, generator=generator)
+    for i in range(b):
+        if draws[i, 0] >= p:
+            continue
+        area = 0.02 + 0.23 * float(draws[i, 1])
+        aspect = 0.5 + 1.5 * float(draws[i, 2])
+        eh = max(1, min(h, round((area * h * w * aspect) ** 0.5)))
+        ew = max(1, min(w, round((area * h * w / aspect) ** 0.5)))
+        y0 = int(float(draws[i, 3]) * (h - eh + 1))
+        x0 = int(float(draws[i, 4]) * (w - ew + 1))
+        out[i, :, y0 : y0 + eh, x0 : x0 + ew] = x[i].mean()
+    return out
 
 
 def augment_batch(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -177,7 +228,9 @@ def train(cfg: TrainConfig, out: str | Path | None = None, on_progress: Progress
             x = x_train[idx]
             if cfg.augment:
                 x = augment_batch(x, generator)
-            loss = F.cross_entropy(model(x), y_train[idx], weight=class_weights)
+            if cfg.erase:
+                x = erase_batch(x, generator, cfg.erase)
+            loss = F.cross_entropy(model(x), y_train[idx], weight=class_weights, label_smoothing=cfg.label_smoothing)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()

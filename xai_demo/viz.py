@@ -190,7 +190,7 @@ def grid(
     f = font(text_size)
     if row_titles:
         probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-        left = int(max(probe.textlength(t, font=f) for t in row_titles)) + 2 * gap
+        left = int(max(probe.textlength(line, font=f) for t in row_titles for line in t.split("\n"))) + 2 * gap
     width = left + ncols * cell_w + (ncols + 1) * gap
     height = top + nrows * cell_h + (nrows + 1) * gap
     canvas = Image.new("RGB", (width, height), (255, 255, 255))
@@ -202,8 +202,9 @@ def grid(
         x = left + gap + c * (cell_w + gap)
         draw.text((x + 4, 6), title, fill=(0, 0, 0), font=f)
     for r, title in enumerate(row_titles or []):
-        y = top + gap + r * (cell_h + gap) + cell_h // 2 - text_size // 2
-        draw.text((gap, y), title, fill=(0, 0, 0), font=f)
+        lines = title.split("\n")
+        y = top + gap + r * (cell_h + gap) + cell_h // 2 - len(lines) * (text_size + 4) // 2
+        draw.multiline_text((gap, y), title, fill=(0, 0, 0), font=f, spacing=4)
     return canvas
 
 

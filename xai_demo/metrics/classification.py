@@ -32,23 +32,25 @@ def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
     return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
-def choose_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
-    """Threshold on P(class 1) maximising Youden's J (sensitivity + specificity - 1).
+def choose_threshold(labels: np.ndarray, scores: np.ndarray, tolerance: float = 0.02, prior: float = 0.5) -> float:
+    """Threshold on P(class 1) chosen on validation data by Youden's J (sensitivity + specificity - 1).
 
-    Use it on a validation split, never on the test split. When a range of thresholds reaches the
-    best J (common on an easy validation split), the middle of that range is returned rather than its
-    low end, which would favour false positives. Returns a value in (0, 1); 0.5 when only one class
-    is present.
+    A validation split carved from the training data is usually easier than new data, so many
+    thresholds reach nearly the best J there. Among the thresholds within ``tolerance`` of the best J,
+    the one closest to ``prior`` (0.5: the decision point of a class-balanced loss) is returned: the
+    threshold moves away from the default only when validation data clearly asks for it.
+    Use it on a validation split, never on the test split. Returns a value in (0, 1); ``prior`` when
+    only one class is present.
     """
     y = np.asarray(labels).astype(bool).ravel()
     s = np.asarray(scores, dtype=np.float64).ravel()
     if y.all() or not y.any():
-        return 0.5
+        return prior
     grid = np.linspace(0.001, 0.999, 999)
     pred = s[None, :] >= grid[:, None]
     j = (pred & y).sum(1) / y.sum() + (~pred & ~y).sum(1) / (~y).sum() - 1.0
-    best = grid[j >= j.max() - 1e-12]
-    return float(np.median(best))
+    near_best = grid[j >= j.max() - tolerance - 1e-12]
+    return float(near_best[np.argmin(np.abs(near_best - prior))])
 
 
 def binary_metrics(labels: np.ndarray, p_positive: np.ndarray, threshold: float = 0.5) -> dict:
