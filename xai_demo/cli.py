@@ -231,8 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "PNGs to --out and print one JSON line (prediction, files written).")
     p.add_argument("images", nargs="+", help="image files (PNG, JPEG, BMP, TIFF, WebP)")
     p.add_argument("--model", required=True, help="checkpoint file")
-    p.add_argument("--method", nargs="+", default=["gradcam"], choices=list_methods(),
-                   help="one or more methods (default: %(default)s)")
+    p.add_argument("--method", nargs="+", default=["gradcam"], choices=list_methods(), metavar="METHOD",
+                   help=f"one or more of: {', '.join(list_methods())} (default: %(default)s)")
     p.add_argument("--out", default="out", help="folder for the PNG files (default: %(default)s)")
     p.add_argument("--alpha", type=float, default=0.5, help="map opacity in [0, 1] (default: %(default)s)")
     p.add_argument("--mode", default="positive", choices=["positive", "absolute", "signed"],
@@ -247,7 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clean", required=True, help="checkpoint trained without the artefact")
     p.add_argument("--shortcut", required=True, help="checkpoint trained with the artefact (xai-demo train --artefact)")
     p.add_argument("--out", required=True, help="folder for the figures and tables")
-    p.add_argument("--method", nargs="+", default=None, choices=list_methods(), help="methods (default: all)")
+    p.add_argument("--method", nargs="+", default=None, choices=list_methods(), metavar="METHOD",
+                   help=f"methods among: {', '.join(list_methods())} (default: all)")
     p.add_argument("--n", type=int, default=16, help="images for the attribution tables (default: %(default)s)")
     p.add_argument("--data-root", default=None, help="folder holding the datasets (default: $XAI_DEMO_DATA)")
     p.set_defaults(func=cmd_shortcut_report)

@@ -29,6 +29,12 @@ class Registry(Generic[T]):
         self._entries[name] = entry
         return entry
 
+    def remove(self, name: str) -> T:
+        """Unregister ``name`` and return its entry (RegistryError if unknown)."""
+        entry = self.get(name)
+        del self._entries[name]
+        return entry
+
     def get(self, name: str) -> T:
         """Return the entry called ``name`` or raise RegistryError listing the known names."""
         try:
