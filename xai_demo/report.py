@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .artefacts import central_region, condition_spec, confound
+from .artefacts import ARTEFACTS, condition_spec, confound
 from .checkpoints import Checkpoint, load_checkpoint
 from .data import ImageArrayDataset, load_dataset
 from .explain import explain, get_method, list_methods
@@ -28,6 +28,7 @@ from .shortcut import (
     conditioned_test_sets,
     counterfactuals,
     faithfulness,
+    lung_field,
     natural_shortcut_scan,
 )
 from .viz import grid, outline, overlay
@@ -132,7 +133,7 @@ def build_report(
     scan = natural_shortcut_scan(clean.model, test, "gradcam")
     top = scan["order"][:6]
     report["natural_markers"] = {
-        "method": "gradcam", "region": "central_region ellipse (proxy for the lung fields)",
+        "method": "gradcam", "region": "lung_field rounded rectangle (proxy for the lung fields)",
         "region_fraction": scan["region_fraction"], "mean_outside_share": scan["mean"],
         "median_outside_share": scan["median"],
         "top": [{"file": test.files[i] if test.files else str(i), "outside_share": scan["outside_share"][i]}
@@ -143,7 +144,7 @@ def build_report(
     pick = [int(np.flatnonzero(with_art.labels == 1)[0]), int(np.flatnonzero(with_art.labels == 0)[0])]
     figure = shortcut_figure(
         clean, shortcut, with_art.images[pick], with_art.masks[pick],
-        [f"{test.class_names[with_art.labels[i]].lower()} + {artefact}" for i in pick],
+        [f"{test.class_names[with_art.labels[i]].lower()} + {ARTEFACTS.get(artefact).label.lower()}" for i in pick],
         [m for m in FIGURE_METHODS if m in methods] or methods[:4],
     )
     figure.save(out / "shortcut_figure.png")
@@ -163,7 +164,7 @@ def _sanity_figure(sanity, image: np.ndarray, size: int = 150) -> Image.Image:
 
 def _natural_figure(clean: Checkpoint, test: ImageArrayDataset, top: list[int], scan: dict) -> Image.Image:
     size = 240
-    region = central_region(test.size, test.size)
+    region = lung_field(test.size, test.size)
     panels = []
     for i in top:
         e = explain(clean.model, test.images[i], "gradcam")
@@ -214,7 +215,7 @@ def render_markdown(report: dict) -> str:
     nm = report["natural_markers"]
     parts.append(
         f"## Natural markers (real data, no mask)\n\nShare of the clean model's positive Grad-CAM attribution "
-        f"outside a central ellipse over the lung fields (the ellipse covers {nm['region_fraction']:.0%} of "
+        f"outside a rounded rectangle over the lung fields (it covers {nm['region_fraction']:.0%} of "
         f"the image): mean {nm['mean_outside_share']:.2f}, median {nm['median_outside_share']:.2f}. This is a "
         "proxy: attribution outside the lungs is suspect, not proven to sit on a marker. Highest:\n\n"
         + "\n".join(f"- {t['file']}: {t['outside_share']:.2f}" for t in nm["top"]))
