@@ -58,6 +58,11 @@ def test_map_to_unit_modes_and_zero_map() -> None:
     np.testing.assert_allclose(map_to_unit(a, "absolute"), [[1, 0, 0.5]])
     np.testing.assert_allclose(map_to_unit(a, "signed"), [[0, 0.5, 0.75]])
     assert map_to_unit(np.zeros((2, 2)), "positive").max() == 0
+    sparse = np.zeros((10, 10))
+    sparse[0, :9] = 0.1
+    sparse[9, 9] = 1.0  # one outlier would make every other pixel look like 0.1
+    assert map_to_unit(sparse, "positive", percentile=80)[0, 0] == 1.0
+    assert map_to_unit(sparse, "positive")[0, 0] == pytest.approx(0.1)
     with pytest.raises(ValueError):
         map_to_unit(a, "nonsense")  # type: ignore[arg-type]
 

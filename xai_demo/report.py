@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from tqdm.auto import tqdm
 
 from .artefacts import ARTEFACTS, condition_spec, confound
 from .checkpoints import Checkpoint, load_checkpoint
@@ -93,6 +94,14 @@ def build_report(
 ) -> dict:
     """Measure both models and write the figures and tables to ``out``; returns the JSON report."""
     methods = list(methods or list_methods())
+    steps = ["load", "conditions", "counterfactuals", "attribution: clean", "attribution: shortcut",
+             "faithfulness", "sanity checks", "natural markers", "figures"]
+    bar = tqdm(total=len(steps), desc="shortcut report", unit="step")
+
+    def step(name: str) -> None:
+        bar.set_postfix_str(name)
+        bar.update(1)
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     clean, shortcut = load_checkpoint(clean_path), load_checkpoint(shortcut_path)
@@ -107,29 +116,35 @@ def build_report(
     report: dict = {"artefact": artefact, "artefact_options": options, "dataset": test.name,
                     "clean": str(clean_path), "shortcut": str(shortcut_path), "methods": methods}
 
+    step("load")
     report["conditions"] = {name: condition_metrics(ck.model, test_sets)
                             for name, ck in (("clean", clean), ("shortcut", shortcut))}
+    step("conditions")
     report["counterfactual"] = {}
     for name, ck in (("clean", clean), ("shortcut", shortcut)):
         cf = counterfactuals(ck.model, test, artefact, seed=REPORT_SEED, params=options)
         report["counterfactual"][name] = {k: cf[k] for k in ("mean_delta", "mean_abs_delta", "flipped")}
 
+    step("counterfactuals")
     idx = _balanced_indices(test.labels, n_images, REPORT_SEED)
     with_art = confound(test.subset(idx), condition_spec(artefact, "all", REPORT_SEED, **options))
     report["attribution"] = {}
     for name, ck in (("clean", clean), ("shortcut", shortcut)):
         res = attribution_on_artefacts(ck.model, with_art, methods, n=n_images, target=1)
         report["attribution"][name] = {m: {k: v for k, v in r.items() if k != "per_image"} for m, r in res.items()}
+        step(f"attribution: {name}")
 
     float_images = [img.astype(np.float32) / 255.0 for img in with_art.images[: min(8, len(with_art))]]
     report["faithfulness"] = {name: faithfulness(ck.model, float_images, methods, target=1)
                               for name, ck in (("clean", clean), ("shortcut", shortcut))}
 
+    step("faithfulness")
     sanity = cascading_randomisation(
         clean.model, [test.images[i].astype(np.float32) / 255.0 for i in idx[:sanity_images]], methods)
     report["sanity"] = {"stages": sanity.stages, "summary": sanity.summary(), "spearman": sanity.spearman}
     _sanity_figure(sanity, test.images[idx[0]]).save(out / "sanity_figure.png")
 
+    step("sanity checks")
     scan = natural_shortcut_scan(clean.model, test, "gradcam")
     top = scan["order"][:6]
     report["natural_markers"] = {
@@ -141,6 +156,7 @@ def build_report(
     }
     _natural_figure(clean, test, top, scan).save(out / "natural_markers.png")
 
+    step("natural markers")
     pick = [int(np.flatnonzero(with_art.labels == 1)[0]), int(np.flatnonzero(with_art.labels == 0)[0])]
     figure = shortcut_figure(
         clean, shortcut, with_art.images[pick], with_art.masks[pick],
@@ -150,6 +166,8 @@ def build_report(
     figure.save(out / "shortcut_figure.png")
     (out / "report.json").write_text(json.dumps(report, indent=2))
     (out / "report.md").write_text(render_markdown(report))
+    step("figures")
+    bar.close()
     return report
 
 

@@ -56,12 +56,14 @@ def _resize_float(arr: np.ndarray, size: tuple[int, int], smooth: bool) -> np.nd
     return np.asarray(img.resize(size, method), dtype=np.float32)
 
 
-def map_to_unit(attr: np.ndarray, mode: MapMode) -> np.ndarray:
+def map_to_unit(attr: np.ndarray, mode: MapMode, percentile: float = 100.0) -> np.ndarray:
     """Map a signed attribution ``(H, W)`` to [0, 1] for colouring.
 
     "positive": negatives become 0, the largest value 1 (evidence *for* the class);
     "absolute": |attr| / max |attr| (evidence either way);
     "signed": 0.5 is zero, 1 the strongest evidence for, 0 the strongest against.
+    With ``percentile`` < 100 the scale is that percentile of the non-zero magnitudes instead of the
+    maximum (values above it saturate), so that sparse pixel-level maps stay visible.
     """
     a = np.nan_to_num(np.asarray(attr, dtype=np.float32))
     if mode == "positive":
@@ -70,10 +72,13 @@ def map_to_unit(attr: np.ndarray, mode: MapMode) -> np.ndarray:
         a = np.abs(a)
     elif mode != "signed":
         raise ValueError(f"mode must be 'positive', 'absolute' or 'signed', not {mode!r}")
-    peak = float(np.abs(a).max())
+    magnitudes = np.abs(a)
+    nonzero = magnitudes[magnitudes > 0]
+    peak = float(np.percentile(nonzero, percentile)) if nonzero.size and percentile < 100 else float(magnitudes.max())
     if peak == 0:
         return np.full(a.shape, 0.5 if mode == "signed" else 0.0, np.float32)
-    return (a / peak + 1.0) / 2.0 if mode == "signed" else a / peak
+    scaled = np.clip(a / peak, -1.0, 1.0)
+    return (scaled + 1.0) / 2.0 if mode == "signed" else scaled
 
 
 def overlay(
@@ -86,6 +91,7 @@ def overlay(
     legend: bool = True,
     mask: np.ndarray | None = None,
     caption: str | None = None,
+    percentile: float = 99.5,
 ) -> Image.Image:
     """Draw a saliency map over its grayscale image.
 
@@ -98,6 +104,8 @@ def overlay(
         legend: add a colour bar with its meaning on the right.
         mask: optional ``(H, W)`` bool region (e.g. an artefact) outlined in cyan.
         caption: optional text above the picture.
+        percentile: colour scale saturates at this percentile of the non-zero magnitudes (100 = the
+            maximum), so that the few strongest pixels of a gradient map do not hide all the others.
 
     Returns:
         An RGB PIL image, ``size`` px high plus caption, wider by the legend.
@@ -105,7 +113,7 @@ def overlay(
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha must be in [0, 1], not {alpha}")
     gray = _resize_float(_as_gray(image), (size, size), smooth=True)
-    unit = _resize_float(map_to_unit(attr, mode), (size, size), smooth=True)
+    unit = _resize_float(map_to_unit(attr, mode, percentile), (size, size), smooth=True)
     table = colormap("diverging" if mode == "signed" else "inferno")
     colour = table[np.clip((unit * 255).round().astype(int), 0, 255)].astype(np.float32) / 255.0
     strength = np.abs(unit - 0.5) * 2 if mode == "signed" else unit
