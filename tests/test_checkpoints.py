@@ -51,7 +51,7 @@ def test_plain_pickle_is_refused(tmp_path) -> None:
         load_checkpoint(path)
 
 
-@pytest.mark.parametrize("content", [b"", b"garbage", b"PK\x03\x04broken zip"])
+@pytest.mark.parametrize("content", [b"", b"junk", b"garbage", b"PK\x03\x04broken zip"])
 def test_garbage_files(tmp_path, content: bytes) -> None:
     path = tmp_path / "bad.pt"
     path.write_bytes(content)

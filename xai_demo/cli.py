@@ -169,6 +169,14 @@ def cmd_shortcut_report(args: argparse.Namespace) -> int:
 
     report = build_report(args.clean, args.shortcut, args.out, data_root=args.data_root, methods=args.method,
                           n_images=args.n)
+    if args.update_card:
+        from .report import update_card
+
+        command = "xai-demo shortcut-report " + " ".join(
+            f"--{k} {v}" for k, v in (("clean", args.clean), ("shortcut", args.shortcut), ("out", args.out)))
+        if args.method:
+            command += " --method " + " ".join(args.method)
+        update_card(Path(args.shortcut).with_suffix(".md"), report, command)
     print((Path(args.out) / "report.md").read_text())
     summary = {k: report["conditions"]["shortcut"][k]["auc"] for k in ("none", "aligned", "swapped")}
     print(json.dumps({"out": str(args.out), "shortcut_auc": summary}))
@@ -178,7 +186,8 @@ def cmd_shortcut_report(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from .ui import serve
 
-    serve(host=args.host, port=args.port, lang=args.lang, lecture=args.lecture, data_root=args.data_root)
+    serve(host=args.host, port=args.port, lang=args.lang, lecture=args.lecture, data_root=args.data_root,
+          models_dir=args.models)
     return 0
 
 
@@ -250,6 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", nargs="+", default=None, choices=list_methods(), metavar="METHOD",
                    help=f"methods among: {', '.join(list_methods())} (default: all)")
     p.add_argument("--n", type=int, default=16, help="images for the attribution tables (default: %(default)s)")
+    p.add_argument("--update-card", action="store_true",
+                   help="write the key numbers into the shortcut model's markdown card")
     p.add_argument("--data-root", default=None, help="folder holding the datasets (default: $XAI_DEMO_DATA)")
     p.set_defaults(func=cmd_shortcut_report)
 
@@ -269,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", default="en", choices=["en", "fr"], help="interface language (default: %(default)s)")
     p.add_argument("--lecture", action="store_true", help="start in lecture mode (large type, case deck)")
     p.add_argument("--data-root", default=None, help="folder holding the datasets (default: $XAI_DEMO_DATA)")
+    p.add_argument("--models", default=None, help="folder of checkpoints to offer (default: the committed models/)")
     p.set_defaults(func=cmd_serve)
     return parser
 

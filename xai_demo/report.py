@@ -114,6 +114,7 @@ def build_report(
     test: ImageArrayDataset = load_dataset(dataset_name, "test", size, root)
     test_sets = conditioned_test_sets(test, artefact, seed=REPORT_SEED, params=options)
     report: dict = {"artefact": artefact, "artefact_options": options, "dataset": test.name,
+                    "positive": test.class_names[1],
                     "clean": str(clean_path), "shortcut": str(shortcut_path), "methods": methods}
 
     step("load")
@@ -238,3 +239,32 @@ def render_markdown(report: dict) -> str:
         "proxy: attribution outside the lungs is suspect, not proven to sit on a marker. Highest:\n\n"
         + "\n".join(f"- {t['file']}: {t['outside_share']:.2f}" for t in nm["top"]))
     return "\n\n".join(parts) + "\n"
+
+
+CARD_MARKER = "<!-- shortcut-report -->"
+
+
+def card_section(report: dict, command: str) -> str:
+    """The report's key numbers as a markdown section for the shortcut model's card."""
+    rows = [[cond, _f(report["conditions"]["clean"][cond]["auc"]), _f(report["conditions"]["shortcut"][cond]["auc"])]
+            for cond in ("none", "aligned", "swapped", "all")]
+    cf = report["counterfactual"]
+    attr = report["attribution"]
+    methods = [m for m in ("gradcam", "integrated_gradients") if m in attr["clean"]]
+    lines = [CARD_MARKER, "## Measured shortcut (test split)", "", f"    {command}", "",
+             _table(rows, ["condition", "clean twin AUC", "this model AUC"]), "",
+             f"Adding the artefact to every test image: mean change in P({report.get('positive', 'positive')}) "
+             f"{cf['shortcut']['mean_delta']:+.3f} for this model vs {cf['clean']['mean_delta']:+.3f} "
+             "for the clean twin."]
+    for m in methods:
+        lines.append(f"- {get_method(m).label}: enrichment on the artefact {attr['shortcut'][m]['enrichment']:.1f} "
+                     f"(clean twin {attr['clean'][m]['enrichment']:.1f}; 1 = chance)")
+    return "\n".join(lines) + "\n"
+
+
+def update_card(card_path: str | os.PathLike[str], report: dict, command: str) -> None:
+    """Replace (or append) the shortcut section of a markdown model card."""
+    path = Path(card_path)
+    text = path.read_text() if path.is_file() else ""
+    text = text.split(CARD_MARKER)[0].rstrip() + "\n\n" + card_section(report, command)
+    path.write_text(text)

@@ -1,0 +1,158 @@
+"""Curated teaching cases: a manifest in ``sample_images/cases.json`` resolved against the available data.
+
+A manifest entry names a dataset, a split and either a ``file`` (folder datasets such as Kermany) or an
+``index`` (MedMNIST), with a title and a one-line note in English and French. Entries whose data is absent
+are skipped; ``"file": "TODO"`` entries are placeholders. Any image a user drops into the samples folder is
+added as a case of its own. No image is ever copied into the repository.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import XaiDemoError
+from ..images import load_image
+
+MANIFEST_NAME = "cases.json"
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+MEDMNIST_FILES = {"pneumoniamnist": "pneumoniamnist.npz", "breastmnist": "breastmnist.npz"}
+
+
+@dataclass(frozen=True)
+class CaseEntry:
+    """One manifest entry (not yet resolved)."""
+
+    id: str
+    dataset: str
+    split: str
+    title: dict[str, str]
+    note: dict[str, str]
+    file: str | None = None
+    index: int | None = None
+
+
+@dataclass(frozen=True)
+class Case:
+    """A resolved case: where its pixels come from and how to describe it.
+
+    Attributes:
+        id: stable identifier.
+        title, note: ``{"en": ..., "fr": ...}``.
+        path: an image file, or None for an array-backed case.
+        array: ``(H, W)`` uint8 pixels for array-backed cases (MedMNIST), else None.
+        source: human-readable provenance, e.g. "kermany/test/NORMAL/IM-0017-0001.jpeg".
+    """
+
+    id: str
+    title: dict[str, str]
+    note: dict[str, str]
+    path: Path | None = None
+    array: np.ndarray | None = field(default=None, repr=False)
+    source: str = ""
+
+    def pixels(self) -> np.ndarray:
+        """The case as ``(H, W)`` uint8 grayscale (ImageError if its file became unreadable)."""
+        if self.array is not None:
+            return self.array
+        assert self.path is not None
+        return np.asarray(load_image(self.path, "L"), dtype=np.uint8)
+
+    def text(self, key: str, lang: str) -> str:
+        """``title`` or ``note`` in ``lang`` (English as fallback)."""
+        values = getattr(self, key)
+        return values.get(lang) or values.get("en", "")
+
+
+def load_manifest(path: Path) -> list[CaseEntry]:
+    """Read a manifest file; a missing file gives no entries, a malformed one raises ValueError."""
+    if not path.is_file():
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return [
+            CaseEntry(
+                id=str(e["id"]), dataset=str(e["dataset"]), split=str(e.get("split", "test")),
+                title=dict(e["title"]), note=dict(e.get("note") or {"en": "", "fr": ""}),
+                file=e.get("file"), index=None if e.get("index") is None else int(e["index"]),
+            )
+            for e in data["cases"]
+        ]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{path} is not a valid case manifest: {exc}") from exc
+
+
+def _kermany_folder(root: Path) -> Path | None:
+    for candidate in (root / "kermany_cxr_224", root):
+        if (candidate / "test").is_dir():
+            return candidate
+    return None
+
+
+def medmnist_file(root: Path | None, dataset: str) -> Path | None:
+    """The local MedMNIST npz file for ``dataset`` under ``root`` (or ``root/medmnist``), if present."""
+    if root is None or dataset not in MEDMNIST_FILES:
+        return None
+    for folder in (root / "medmnist", root):
+        if (folder / MEDMNIST_FILES[dataset]).is_file():
+            return folder / MEDMNIST_FILES[dataset]
+    return None
+
+
+def _medmnist_pixels(npz: Path, split: str, index: int, cache: dict) -> np.ndarray | None:
+    key = (npz, split)
+    if key not in cache:
+        with np.load(npz) as data:
+            cache[key] = np.asarray(data[f"{split}_images"], dtype=np.uint8)
+    images = cache[key]
+    return images[index] if 0 <= index < len(images) else None
+
+
+def resolve_entry(entry: CaseEntry, root: Path | None, cache: dict | None = None) -> Case | None:
+    """The case for ``entry`` if its data is available under ``root``, else None."""
+    cache = {} if cache is None else cache
+    if root is None or (entry.file or "").upper() == "TODO":
+        return None
+    if entry.file is not None:
+        folder = _kermany_folder(root) if entry.dataset == "kermany" else root / entry.dataset
+        if folder is None:
+            return None
+        path = folder / entry.split / entry.file
+        return Case(entry.id, entry.title, entry.note, path=path,
+                    source=f"{entry.dataset}/{entry.split}/{entry.file}") if path.is_file() else None
+    npz = medmnist_file(root, entry.dataset)
+    if npz is None or entry.index is None:
+        return None
+    pixels = _medmnist_pixels(npz, entry.split, entry.index, cache)
+    if pixels is None:
+        return None
+    return Case(entry.id, entry.title, entry.note, array=pixels,
+                source=f"{entry.dataset}/{entry.split}[{entry.index}]")
+
+
+def folder_cases(folder: Path) -> list[Case]:
+    """A case for every image file a user dropped into ``folder`` (sorted by name)."""
+    if not folder.is_dir():
+        return []
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    return [Case(f"file:{p.name}", {"en": p.stem, "fr": p.stem}, {"en": "", "fr": ""}, path=p, source=p.name)
+            for p in files]
+
+
+def resolve_cases(samples_dir: Path, root: Path | None) -> list[Case]:
+    """Every available case: manifest entries found under ``root``, then the images in ``samples_dir``.
+
+    User images that cannot be decoded are skipped (they are checked once, here).
+    """
+    cache: dict = {}
+    cases = [c for c in (resolve_entry(e, root, cache) for e in load_manifest(samples_dir / MANIFEST_NAME)) if c]
+    for case in folder_cases(samples_dir):
+        try:
+            case.pixels()
+        except XaiDemoError:
+            continue
+        cases.append(case)
+    return cases

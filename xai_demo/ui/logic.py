@@ -1,0 +1,623 @@
+"""What the web app does, without gradio: model discovery and pairing, cached explanations, drawn-region
+shares, shortcut comparisons, the test-set table, quiz questions and training settings.
+
+Everything here is a plain function or a small class, testable without a browser. Models loaded once are
+never modified afterwards; caches are bounded, locked, and hold results for curated cases only (never for
+uploaded images).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from ..artefacts import add_artefact, central_region
+from ..checkpoints import Checkpoint, load_checkpoint
+from ..explain import explain, get_method, list_methods
+from ..metrics import attribution_share
+from ..paths import cache_dir
+from ..viz import overlay
+from .cases import medmnist_file
+from .text import artefact_name, class_name, t
+
+log = logging.getLogger(__name__)
+
+FAST_METHODS = ("gradcam", "saliency", "guided_backprop", "deeplift", "guided_gradcam")
+SLOW_METHODS = ("occlusion", "kernel_shap", "integrated_gradients")
+SANITY_METHODS = ("gradcam", "guided_backprop", "saliency", "smoothgrad", "integrated_gradients")
+QUIZ_THRESHOLD = 0.25  # share of positive evidence on the artefact from which the answer is "artefact"...
+QUIZ_ENRICHMENT = 5.0  # ...or share / artefact area from which it is (a marker covers ~1% of the image)
+DISPLAY = 320  # side of the pictures shown in the page
+
+
+# ----------------------------------------------------------------------------- models
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A loaded checkpoint and what the app needs to know about it.
+
+    Attributes:
+        key: unique id (file stem for shared models, "user:N" for a user's own).
+        checkpoint: the loaded checkpoint (read-only once loaded).
+        dataset, size: what it was trained on and its input side.
+        artefact: the planted artefact (None for a clean model); ``options`` its parameters.
+    """
+
+    key: str
+    checkpoint: Checkpoint = field(repr=False)
+    dataset: str
+    size: int
+    artefact: str | None
+    options: dict[str, Any]
+    user_number: int | None = None  # set for a model a user trained in this session
+
+    @property
+    def model(self):  # noqa: ANN201 (XaiModel; kept light)
+        return self.checkpoint.model
+
+    def label(self, lang: str) -> str:
+        """E.g. "kermany 128 px, shortcut: Laterality marker (L/R) 'L'"."""
+        if self.artefact:
+            what = artefact_name(self.artefact, lang)
+            text = self.options.get("text")
+            cfg = self.checkpoint.train_config
+            rates = f" {float(cfg.get('confound') or 0):.0%}/{float(cfg.get('confound_negative') or 0):.0%}"
+            kind = t("model.shortcut", lang, artefact=(f"{what} “{text}”" if text else what) + rates)
+        else:
+            kind = t("model.clean", lang)
+        label = t("model.label", lang, dataset=self.dataset, size=self.size, kind=kind)
+        return label if self.user_number is None else t("model.user", lang, n=self.user_number, desc=label)
+
+
+def entry_from_checkpoint(key: str, checkpoint: Checkpoint, user_number: int | None = None) -> ModelEntry:
+    """A :class:`ModelEntry` from a checkpoint's training config."""
+    cfg = checkpoint.train_config
+    return ModelEntry(
+        key=key, checkpoint=checkpoint, dataset=str(cfg.get("dataset") or "?"),
+        size=int(checkpoint.spec.input_size), artefact=cfg.get("artefact") or None,
+        options=dict(cfg.get("artefact_options") or {}), user_number=user_number,
+    )
+
+
+def discover_models(folder: Path) -> dict[str, ModelEntry]:
+    """Load every ``*.pt`` checkpoint in ``folder`` (unreadable files are skipped and logged).
+
+    Ordered: larger inputs first, clean before shortcut, then by name.
+    """
+    entries = []
+    for path in sorted(Path(folder).glob("*.pt")) if Path(folder).is_dir() else []:
+        try:
+            entries.append(entry_from_checkpoint(path.stem, load_checkpoint(path)))
+        except Exception as exc:  # load_checkpoint lets some corrupt files through (e.g. struct.error)
+            log.warning("skipping %s: %s", path.name, exc)
+    entries.sort(key=lambda e: (-e.size, e.artefact is not None, e.key))
+    return {e.key: e for e in entries}
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A clean model and a shortcut model trained on the same dataset at the same size."""
+
+    clean: ModelEntry
+    shortcut: ModelEntry
+
+    @property
+    def key(self) -> str:
+        return f"{self.clean.key}|{self.shortcut.key}"
+
+    def label(self, lang: str) -> str:
+        """E.g. "kermany 128 px · Laterality marker (L/R)"."""
+        return f"{self.shortcut.dataset} {self.shortcut.size} px · {artefact_name(self.shortcut.artefact, lang)}"
+
+
+def pair_models(models: dict[str, ModelEntry]) -> list[Pair]:
+    """Every shortcut model with a clean model of the same dataset and size (larger sizes first)."""
+    pairs = []
+    for short in models.values():
+        if not short.artefact:
+            continue
+        clean = next((m for m in models.values()
+                      if not m.artefact and m.dataset == short.dataset and m.size == short.size), None)
+        if clean is not None:
+            pairs.append(Pair(clean, short))
+    return pairs
+
+
+# ----------------------------------------------------------------------------- caching
+
+
+class LRUCache:
+    """A small thread-safe least-recently-used cache (for deterministic results of curated cases)."""
+
+    def __init__(self, capacity: int = 256) -> None:
+        self.capacity = capacity
+        self._data: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, key: Hashable | None, compute: Callable[[], Any]) -> Any:
+        """The cached value for ``key``, computing (outside the lock) on a miss; ``key=None`` never caches."""
+        if key is None:
+            return compute()
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+        value = compute()
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.capacity:
+                self._data.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+# ----------------------------------------------------------------------------- pictures on disk
+
+
+class ImageStore:
+    """Pictures written once, atomically, under a content-hash name, and pruned after ``max_age`` seconds.
+
+    Gradio rewrites a returned PIL image in place under a content-hash path, so two users receiving the same
+    picture at once can download a half-written file; a file path is instead copied atomically. Handing
+    Gradio paths from this store avoids that race.
+    """
+
+    def __init__(self, folder: Path, max_age: float = 300.0) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.max_age = max_age
+        self._last_prune = time.monotonic()
+        self._lock = threading.Lock()
+
+    def save(self, picture: Image.Image, fmt: str = "webp") -> str:
+        """Write ``picture`` (if not already there) and return its path."""
+        import io
+        import os
+
+        buf = io.BytesIO()
+        picture.save(buf, format=fmt.upper(), **({"quality": 92} if fmt == "webp" else {}))
+        data = buf.getvalue()
+        path = self.folder / f"{hashlib.sha1(data).hexdigest()[:24]}.{fmt}"
+        if path.exists():
+            os.utime(path)
+        else:
+            staging = self.folder / f".{path.name}.{threading.get_ident()}.{time.monotonic_ns()}"
+            staging.write_bytes(data)
+            os.replace(staging, path)
+        self.prune()
+        return str(path)
+
+    def prune(self, force: bool = False) -> int:
+        """Delete pictures older than ``max_age`` (at most once a minute unless ``force``); returns the count."""
+        with self._lock:
+            if not force and time.monotonic() - self._last_prune < 60:
+                return 0
+            self._last_prune = time.monotonic()
+        cutoff, removed = time.time() - self.max_age, 0
+        for path in self.folder.glob("*"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except OSError:
+                continue
+        return removed
+
+
+# ----------------------------------------------------------------------------- images and maps
+
+
+def to_gray_uint8(image: np.ndarray | Image.Image) -> np.ndarray:
+    """Any image (PIL, (H, W), (H, W, 3|4) uint8 or float in [0, 1]) as ``(H, W)`` uint8."""
+    if isinstance(image, Image.Image):
+        return np.asarray(image.convert("L"), dtype=np.uint8)
+    arr = np.asarray(image)
+    if arr.ndim == 3:
+        arr = arr[..., :3].mean(axis=-1)
+    if arr.dtype != np.uint8:
+        arr = np.clip(arr * (255.0 if arr.max() <= 1.0 else 1.0) + 0.5, 0, 255).astype(np.uint8)
+    return arr
+
+
+def square(image: np.ndarray, size: int) -> np.ndarray:
+    """``(H, W)`` uint8 resized to ``(size, size)`` exactly as the models see it (aspect not kept)."""
+    pil = Image.fromarray(image)
+    if pil.size != (size, size):
+        pil = pil.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return np.asarray(pil, dtype=np.uint8)
+
+
+def image_digest(image: np.ndarray) -> str:
+    """A short content hash of an image array (cache key part)."""
+    return hashlib.sha1(np.ascontiguousarray(image).tobytes() + str(image.shape).encode()).hexdigest()[:16]
+
+
+@dataclass
+class MapResult:
+    """Maps of several methods for one image and one model, at the model's input size."""
+
+    image: np.ndarray  # (S, S) float in [0, 1]
+    maps: dict[str, np.ndarray]
+    probabilities: np.ndarray
+    predicted: int
+    target: int
+    class_names: tuple[str, ...]
+    threshold: float
+    seconds: float = 0.0
+    cached: bool = False  # every map came from the cache
+
+
+def explain_many(model, image: np.ndarray, methods: Sequence[str], cache: LRUCache | None = None,
+                 cache_key: Hashable | None = None, target: int | None = None) -> MapResult:
+    """Explain ``image`` with each method (each map cached under ``(cache_key, method, target)``)."""
+    started = time.perf_counter()
+    maps, first, computed = {}, None, 0
+    for method in methods:
+        key = None if cache is None or cache_key is None else (cache_key, method, target)
+        store = cache if cache is not None else LRUCache(1)
+        def compute(m: str = method) -> Any:
+            nonlocal computed
+            computed += 1
+            return explain(model, image, m, target)
+
+        e = store.get_or_compute(key, compute)
+        maps[method] = e.map
+        first = first or e
+    if first is None:
+        raise ValueError("choose at least one method")
+    return MapResult(first.image, maps, first.probabilities, first.predicted, first.target,
+                     tuple(model.spec.class_names), float(model.spec.threshold or 0.5),
+                     time.perf_counter() - started, cached=computed == 0)
+
+
+def render_maps(result: MapResult, alpha: float, mode: str, lang: str, *, mask: np.ndarray | None = None,
+                size: int = DISPLAY) -> list[tuple[Image.Image, str]]:
+    """One overlay per method with a legend, and its caption, for a gallery."""
+    alpha = float(min(1.0, max(0.0, alpha)))
+    return [(overlay(result.image, m, alpha=alpha, mode=mode, size=size, legend=True, mask=mask),
+             get_method(name).label) for name, m in result.maps.items()]
+
+
+def probabilities_dict(result: MapResult, lang: str) -> dict[str, float]:
+    """``{translated class name: probability}`` for a label component."""
+    return {class_name(n, lang): float(p) for n, p in zip(result.class_names, result.probabilities, strict=True)}
+
+
+def prediction_line(model_label: str, result: MapResult, lang: str) -> str:
+    """One sentence: which model predicts what, with P(positive class) and the threshold."""
+    return t("explore.pred_line", lang, model=model_label,
+             label=class_name(result.class_names[result.predicted], lang),
+             p=float(result.probabilities[-1]), thr=result.threshold)
+
+
+# ----------------------------------------------------------------------------- drawn regions
+
+
+def mask_from_editor(value: dict | None, size: int) -> np.ndarray | None:
+    """The region a user painted in an image editor, as a ``(size, size)`` bool mask, or None if empty.
+
+    ``value`` is the editor's ``{"background", "layers", "composite"}`` dict of numpy arrays. Painted
+    pixels are those with alpha > 0 in any layer (or, without layers, where the composite differs from the
+    background). Any painted pixel marks its whole model pixel (max pooling), so thin strokes still count.
+    """
+    if not value:
+        return None
+    painted = None
+    for layer in value.get("layers") or []:
+        if layer is None:
+            continue
+        arr = np.asarray(layer)
+        hit = arr[..., 3] > 0 if arr.ndim == 3 and arr.shape[2] == 4 else to_gray_uint8(arr) > 0
+        painted = hit if painted is None else painted | (hit if hit.shape == painted.shape else painted)
+    if painted is None and value.get("composite") is not None and value.get("background") is not None:
+        comp, back = np.asarray(value["composite"]), np.asarray(value["background"])
+        if comp.shape == back.shape:
+            diff = np.abs(comp.astype(int) - back.astype(int))
+            painted = diff.max(axis=-1) > 8 if diff.ndim == 3 else diff > 8
+    if painted is None or not painted.any():
+        return None
+    t_ = torch.from_numpy(painted.astype(np.float32))[None, None]
+    return (torch.nn.functional.adaptive_max_pool2d(t_, (size, size))[0, 0] > 0).numpy()
+
+
+def region_shares(maps: dict[str, np.ndarray], mask: np.ndarray) -> dict[str, tuple[float, float]]:
+    """Per method: (share of the positive evidence inside ``mask``, share / area of the mask)."""
+    area = float(mask.mean())
+    out = {}
+    for method, m in maps.items():
+        share = attribution_share(m, mask, mode="positive")
+        out[method] = (share, share / area if area > 0 else 0.0)
+    return out
+
+
+def region_report(maps: dict[str, np.ndarray], mask: np.ndarray | None, lang: str) -> str:
+    """Markdown: the area of the drawn region and each method's share inside it."""
+    if mask is None or not mask.any():
+        return t("explore.no_region", lang)
+    rows = [t("explore.share_head", lang, area=float(mask.mean()))]
+    for method, (share, ratio) in region_shares(maps, mask).items():
+        rows.append(t("explore.share_row", lang, method=get_method(method).label, share=share, ratio=ratio))
+    return "\n".join(rows)
+
+
+# ----------------------------------------------------------------------------- shortcut lab
+
+
+@dataclass
+class ArtefactSettings:
+    """Where and how to draw the artefact in the shortcut lab (None artefact = remove it)."""
+
+    artefact: str | None
+    position: str = "top_left"
+    scale: float | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def apply_artefact(image: np.ndarray, size: int, settings: ArtefactSettings) -> tuple[np.ndarray, np.ndarray]:
+    """The image at the model's size ``(size, size)`` float in [0, 1], with the artefact drawn, and its mask."""
+    base = square(image, size).astype(np.float32) / 255.0
+    if not settings.artefact:
+        return base, np.zeros((size, size), bool)
+    kwargs: dict[str, Any] = {"position": settings.position, "seed": 0, **settings.options}
+    if settings.position == "random_outside":
+        kwargs["avoid"] = central_region(size, size)
+    if settings.scale:
+        kwargs["scale"] = settings.scale
+    result = add_artefact(base, settings.artefact, **kwargs)
+    return result.image, result.mask
+
+
+@dataclass
+class Comparison:
+    """The same image through a clean and a shortcut model."""
+
+    image: np.ndarray
+    mask: np.ndarray
+    clean: MapResult
+    shortcut: MapResult
+
+    def share(self, which: str, method: str) -> float | None:
+        """Positive evidence on the artefact for ``which`` ("clean"/"shortcut"), None without artefact."""
+        if not self.mask.any():
+            return None
+        return attribution_share(getattr(self, which).maps[method], self.mask, mode="positive")
+
+
+def compare(pair: Pair, image: np.ndarray, settings: ArtefactSettings, method: str) -> Comparison:
+    """Explain the artefacted image with both models of ``pair`` for the positive class."""
+    picture, mask = apply_artefact(image, pair.shortcut.size, settings)
+    results = [explain_many(e.model, picture, [method], target=len(e.model.spec.class_names) - 1)
+               for e in (pair.clean, pair.shortcut)]
+    return Comparison(picture, mask, results[0], results[1])
+
+
+def comparison_text(comparison: Comparison, which: str, method: str, lang: str) -> str:
+    """Markdown line for one model of a comparison."""
+    result: MapResult = getattr(comparison, which)
+    share = comparison.share(which, method)
+    share_text = "" if share is None else t("shortcut.share", lang, share=share, area=float(comparison.mask.mean()))
+    return t("shortcut.result", lang, model=t(f"shortcut.{which}_model", lang),
+             label=class_name(result.class_names[result.predicted], lang), p=float(result.probabilities[-1]),
+             share=share_text)
+
+
+TABLE_CONDITIONS = ("none", "aligned", "swapped")
+
+
+def _file_tag(path: Path | None) -> str:
+    if path is None or not path.exists():
+        return "none"
+    stat = path.stat()
+    return f"{path.stem}-{stat.st_size}-{int(stat.st_mtime)}"
+
+
+def table_cache_path(pair: Pair, n: int) -> Path:
+    """Where the computed test-set table of ``pair`` is cached (user cache folder)."""
+    tag = f"{_file_tag(pair.clean.checkpoint.path)}_{_file_tag(pair.shortcut.checkpoint.path)}_{n}"
+    return cache_dir("ui") / f"table_{hashlib.sha1(tag.encode()).hexdigest()[:16]}.json"
+
+
+def find_table(pair: Pair, reports_dir: Path | None = None, n: int = 200) -> dict | None:
+    """The none/aligned/swapped table of ``pair``, from a shortcut report, the checkpoints or the cache.
+
+    Returns ``{"clean": {cond: metrics}, "shortcut": {cond: metrics}, "source": str, "n": int}`` or None.
+    """
+    names = {pair.clean.checkpoint.path.name if pair.clean.checkpoint.path else None,
+             pair.shortcut.checkpoint.path.name if pair.shortcut.checkpoint.path else None}
+    if reports_dir is not None and reports_dir.is_dir():
+        for path in sorted(reports_dir.glob("**/report.json")):
+            try:
+                report = json.loads(path.read_text())
+                if {Path(report["clean"]).name, Path(report["shortcut"]).name} == names:
+                    cond = report["conditions"]
+                    n_images = cond["shortcut"]["none"].get("n", 0)
+                    source = f"{reports_dir.name}/{path.relative_to(reports_dir).as_posix()}"
+                    return {"clean": cond["clean"], "shortcut": cond["shortcut"], "source": source, "n": n_images}
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+    for entry in (pair.shortcut, pair.clean):
+        conditions = entry.checkpoint.metrics.get("conditions")
+        if isinstance(conditions, dict) and "clean" in conditions and "shortcut" in conditions:
+            return {**conditions, "source": "checkpoint", "n": conditions.get("n", 0)}
+    cached = table_cache_path(pair, n)
+    if cached.is_file():
+        try:
+            return json.loads(cached.read_text())
+        except ValueError:
+            return None
+    return None
+
+
+def compute_table(pair: Pair, root: Path | None, n: int = 200,
+                  on_progress: Callable[[float, str], None] | None = None) -> dict:
+    """Measure both models on ``n`` balanced test images under none/aligned/swapped; cache the result."""
+    from ..data import load_dataset
+    from ..shortcut import condition_metrics, conditioned_test_sets
+
+    test = load_dataset(pair.shortcut.dataset, "test", pair.shortcut.size, root)
+    rng = np.random.default_rng(0)
+    idx = np.sort(np.concatenate([rng.permutation(np.flatnonzero(test.labels == c))[: n // 2] for c in (0, 1)]))
+    subset = test.subset(idx)
+    if on_progress:
+        on_progress(0.1, "artefacts")
+    sets = conditioned_test_sets(subset, pair.shortcut.artefact, seed=1234, params=pair.shortcut.options)
+    sets = {k: v for k, v in sets.items() if k in TABLE_CONDITIONS}
+    table: dict[str, Any] = {}
+    for i, (name, entry) in enumerate((("clean", pair.clean), ("shortcut", pair.shortcut))):
+        table[name] = condition_metrics(entry.model, sets)
+        if on_progress:
+            on_progress(0.5 + 0.5 * i, name)
+    table.update(source="computed", n=len(subset))
+    table_cache_path(pair, n).write_text(json.dumps(table))
+    return table
+
+
+def table_markdown(table: dict | None, lang: str) -> str:
+    """The none/aligned/swapped table as markdown (a notice when there is none)."""
+    if not table:
+        return t("shortcut.table_missing", lang)
+    lines = [f"**{t('shortcut.table_title', lang)}**", "", t("shortcut.table_head", lang), "|---|---|---|---|---|"]
+    for cond in TABLE_CONDITIONS:
+        c, s = table["clean"].get(cond), table["shortcut"].get(cond)
+        if not c or not s:
+            continue
+        lines.append(f"| {t('cond.' + cond, lang)} | {c['auc']:.3f} | {c['accuracy']:.1%} | "
+                     f"{s['auc']:.3f} | {s['accuracy']:.1%} |")
+    lines += ["", t("shortcut.table_source", lang, source=table.get("source", "?"), n=table.get("n", "?"))]
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- quiz
+
+
+@dataclass
+class QuizItem:
+    """One quiz question: a picture with an artefact, one model's map, and the measured answer."""
+
+    image: np.ndarray
+    map: np.ndarray
+    mask: np.ndarray
+    model_kind: str  # "clean" or "shortcut"
+    artefact: str
+    share: float
+    probability: float
+    predicted_label: str
+
+    @property
+    def area(self) -> float:
+        return float(self.mask.mean())
+
+    @property
+    def enrichment(self) -> float:
+        """Share of the evidence on the artefact divided by the share of the image it covers."""
+        return self.share / self.area if self.area > 0 else 0.0
+
+    @property
+    def answer(self) -> str:
+        """ "artefact" when the evidence on the artefact reaches :data:`QUIZ_THRESHOLD` of the total, or
+        :data:`QUIZ_ENRICHMENT` times what the artefact's area alone would give; else "pathology"."""
+        return "artefact" if self.share >= QUIZ_THRESHOLD or self.enrichment >= QUIZ_ENRICHMENT else "pathology"
+
+
+def make_question(pair: Pair, images: Sequence[np.ndarray], number: int, method: str = "gradcam") -> QuizItem:
+    """Question ``number`` (deterministic): an image with the shortcut's artefact, explained by one model."""
+    if not images:
+        raise ValueError("the quiz needs at least one image")
+    rng = np.random.default_rng(1000 + number)
+    image = images[int(rng.integers(len(images)))]
+    kind = "shortcut" if rng.random() < 0.6 else "clean"
+    entry = getattr(pair, kind)
+    settings = ArtefactSettings(pair.shortcut.artefact, "random_outside", None, dict(pair.shortcut.options))
+    size = pair.shortcut.size
+    base = square(image, size).astype(np.float32) / 255.0
+    art = add_artefact(base, settings.artefact, position="random_outside", seed=int(rng.integers(1 << 30)),
+                       avoid=central_region(size, size), **settings.options)
+    positive = len(entry.model.spec.class_names) - 1
+    e = explain(entry.model, art.image, method, target=positive)
+    return QuizItem(art.image, e.map, art.mask, kind, pair.shortcut.artefact,
+                    attribution_share(e.map, art.mask, mode="positive"), float(e.probabilities[positive]),
+                    entry.model.spec.class_names[e.predicted])
+
+
+def quiz_reveal(item: QuizItem, answer: str, lang: str) -> str:
+    """Markdown feedback after an answer."""
+    verdict = t("quiz.correct" if answer == item.answer else "quiz.wrong", lang)
+    model = t("shortcut.shortcut_model" if item.model_kind == "shortcut" else "shortcut.clean_model", lang)
+    explain_key = "quiz.explain_artefact" if item.answer == "artefact" else "quiz.explain_pathology"
+    return t("quiz.reveal", lang, verdict=verdict, model=model.lower(), share=item.share,
+             artefact=artefact_name(item.artefact, lang), area=item.area, ratio=item.enrichment,
+             explain=t(explain_key, lang))
+
+
+# ----------------------------------------------------------------------------- training
+
+
+@dataclass(frozen=True)
+class TrainChoice:
+    """A dataset the user may train on here: registry name and input size."""
+
+    dataset: str
+    size: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.dataset}@{self.size}"
+
+
+def dataset_available(root: Path | None, dataset: str) -> bool:
+    """Whether ``dataset``'s test split is on this machine under ``root`` (the app never downloads)."""
+    if root is None:
+        return False
+    if dataset == "kermany":
+        return (root / "kermany_cxr_224" / "test").is_dir() or (root / "test" / "NORMAL").is_dir()
+    return medmnist_file(root, dataset) is not None
+
+
+def train_choices(root: Path | None) -> list[TrainChoice]:
+    """Datasets available locally for live training (nothing is downloaded by the app)."""
+    out = []
+    if medmnist_file(root, "pneumoniamnist") is not None:
+        out.append(TrainChoice("pneumoniamnist", 28))
+    if dataset_available(root, "kermany") and ((root / "kermany_cxr_224" / "train").is_dir()
+                                                or (root / "train" / "NORMAL").is_dir()):
+        out.append(TrainChoice("kermany", 64))
+    return out
+
+
+def train_config(choice: TrainChoice, root: Path | None, artefact: str | None, confound: float,
+                 confound_negative: float, epochs: int, limit: int):
+    """The :class:`~xai_demo.train.TrainConfig` for the user's settings (percentages in [0, 100])."""
+    from ..train import TrainConfig
+
+    options: tuple = (("text", "L"),) if artefact == "laterality_marker" else ()
+    return TrainConfig(
+        dataset=choice.dataset, size=choice.size, epochs=int(epochs), limit=int(limit), seed=0,
+        artefact=artefact or None, artefact_options=options,
+        confound=float(confound) / 100.0 if artefact else 0.0,
+        confound_negative=float(confound_negative) / 100.0 if artefact else 0.0,
+        data_root=str(root) if root else None,
+    )
+
+
+def method_choices(lang: str = "en") -> list[tuple[str, str]]:
+    """(label, name) for every registered method, fast ones first, slow ones marked."""
+    names = list_methods()
+    ordered = [m for m in FAST_METHODS if m in names] + [m for m in names if m not in FAST_METHODS]
+    slow = f" ({t('explore.slow', lang)})"
+    return [(get_method(m).label + (slow if m in SLOW_METHODS else ""), m) for m in ordered]

@@ -1,0 +1,410 @@
+"""Every visible string of the web app, in English and French, in one table (key -> {"en", "fr"}).
+
+Use :func:`t` to look a key up; ``str.format`` fields are filled from keyword arguments. French medical
+vocabulary follows French radiology usage (radiographie thoracique, pneumopathie, carte de saillance,
+marqueur de latéralité, apprentissage par raccourci).
+"""
+
+from __future__ import annotations
+
+LANGS = ("en", "fr")
+
+TEXT: dict[str, dict[str, str]] = {
+    # ------------------------------------------------------------------ page
+    "app.title": {"en": "Reading saliency maps critically", "fr": "Lire les cartes de saillance avec esprit critique"},
+    "app.subtitle": {
+        "en": "Chest X-ray classifiers, their saliency maps, and the shortcuts they can learn. "
+              "A teaching tool: not for diagnosis.",
+        "fr": "Des classifieurs de radiographies thoraciques, leurs cartes de saillance et les raccourcis "
+              "qu'ils peuvent apprendre. Outil pédagogique : pas d'usage diagnostique.",
+    },
+    "app.language": {"en": "Language / Langue", "fr": "Langue / Language"},
+    "app.lecture": {"en": "Lecture mode (large type, case deck)", "fr": "Mode cours (grands caractères, diaporama)"},
+    "app.status_ready": {"en": "Ready.", "fr": "Prêt."},
+    "tab.explore": {"en": "1 · Explore", "fr": "1 · Explorer"},
+    "tab.shortcut": {"en": "2 · Shortcuts", "fr": "2 · Raccourcis"},
+    "tab.sanity": {"en": "3 · Sanity check", "fr": "3 · Cohérence"},
+    "tab.train": {"en": "4 · Train", "fr": "4 · Entraîner"},
+    "tab.quiz": {"en": "5 · Quiz", "fr": "5 · Quiz"},
+    "tab.about": {"en": "6 · About", "fr": "6 · À propos"},
+    # ------------------------------------------------------------------ cases and upload
+    "cases.gallery": {"en": "Teaching cases (click one)", "fr": "Cas pédagogiques (cliquez sur un cas)"},
+    "cases.none": {
+        "en": "**No sample images found.** Upload your own image below, or get the teaching cases: put the "
+              "Kermany chest X-rays (doi:10.17632/rscbjbr9sj.2, CC BY 4.0) and/or `pneumoniamnist.npz` "
+              "(MedMNIST v2) in a folder and start the app with `XAI_DEMO_DATA=<folder>` or "
+              "`xai-demo serve --data-root <folder>`; any PNG/JPEG you drop into `sample_images/` also appears here.",
+        "fr": "**Aucune image d'exemple trouvée.** Téléversez votre propre image ci-dessous, ou obtenez les cas "
+              "pédagogiques : placez les radiographies thoraciques de Kermany (doi:10.17632/rscbjbr9sj.2, "
+              "CC BY 4.0) et/ou `pneumoniamnist.npz` (MedMNIST v2) dans un dossier, puis lancez l'application "
+              "avec `XAI_DEMO_DATA=<dossier>` ou `xai-demo serve --data-root <dossier>` ; toute image PNG/JPEG "
+              "déposée dans `sample_images/` apparaît aussi ici.",
+    },
+    "cases.upload": {"en": "…or upload a chest X-ray (PNG, JPEG, BMP, TIFF, WebP)",
+                     "fr": "…ou téléversez une radiographie thoracique (PNG, JPEG, BMP, TIFF, WebP)"},
+    "cases.prev": {"en": "◀ Previous case", "fr": "◀ Cas précédent"},
+    "cases.next": {"en": "Next case ▶", "fr": "Cas suivant ▶"},
+    "cases.current": {"en": "**Case:** {title}. {note}", "fr": "**Cas :** {title}. {note}"},
+    "cases.uploaded": {"en": "**Your image** ({w}×{h} px). It is not stored: it lives only in this page.",
+                       "fr": "**Votre image** ({w}×{h} px). Elle n'est pas conservée : elle n'existe que dans "
+                             "cette page."},
+    "cases.user_file": {"en": "Image from the sample_images folder", "fr": "Image du dossier sample_images"},
+    "error.upload": {"en": "This file could not be used: {error}.", "fr": "Ce fichier est inutilisable : {error}."},
+    "error.no_image": {"en": "Pick a case or upload an image first.",
+                       "fr": "Choisissez d'abord un cas ou téléversez une image."},
+    "error.no_model": {
+        "en": "No model found in {folder}. Train one with `xai-demo train --data pneumoniamnist --size 28 "
+              "--epochs 3 --out models/pneumoniamnist_28.pt`, or use the “Train” tab.",
+        "fr": "Aucun modèle dans {folder}. Entraînez-en un avec `xai-demo train --data pneumoniamnist --size 28 "
+              "--epochs 3 --out models/pneumoniamnist_28.pt`, ou utilisez l'onglet « Entraîner ».",
+    },
+    "error.generic": {"en": "Something went wrong: {error}", "fr": "Un problème est survenu : {error}"},
+    # ------------------------------------------------------------------ explore
+    "explore.intro": {
+        "en": "Pick a case, a model and one or more methods. Each map shows where the method finds evidence "
+              "**for the predicted class**. Then draw on the image where *you* think the finding (or a marker) is "
+              "and measure how much of each map falls inside.",
+        "fr": "Choisissez un cas, un modèle et une ou plusieurs méthodes. Chaque carte montre où la méthode "
+              "trouve des arguments **en faveur de la classe prédite**. Dessinez ensuite sur l'image l'endroit où "
+              "*vous* situez l'anomalie (ou un marqueur) et mesurez la part de chaque carte qui s'y trouve.",
+    },
+    "explore.model": {"en": "Model", "fr": "Modèle"},
+    "explore.methods": {"en": "Saliency methods", "fr": "Méthodes de saillance"},
+    "explore.methods_info": {"en": "Slow: Occlusion, KernelSHAP, Integrated Gradients (1–3 s each)",
+                             "fr": "Lentes : Occlusion, KernelSHAP, Gradients intégrés (1 à 3 s chacune)"},
+    "explore.slow": {"en": "slow", "fr": "lent"},
+    "explore.alpha": {"en": "Map opacity", "fr": "Opacité de la carte"},
+    "explore.mode": {"en": "What the colours show", "fr": "Ce que montrent les couleurs"},
+    "mode.positive": {"en": "Evidence for the class", "fr": "Arguments pour la classe"},
+    "mode.absolute": {"en": "Evidence either way", "fr": "Arguments dans les deux sens"},
+    "mode.signed": {"en": "For (red) and against (blue)", "fr": "Pour (rouge) et contre (bleu)"},
+    "explore.run": {"en": "Explain", "fr": "Expliquer"},
+    "explore.prediction": {"en": "Prediction", "fr": "Prédiction"},
+    "explore.draw": {"en": "Draw your region", "fr": "Dessinez votre région"},
+    "explore.measure": {"en": "Measure the share in my region", "fr": "Mesurer la part dans ma région"},
+    "explore.draw_help": {
+        "en": "Paint with the brush on the image where you think the finding (or a marker) is, then press the "
+              "button: you get the share of each map's positive evidence inside your region.",
+        "fr": "Peignez au pinceau sur l'image l'endroit où vous situez l'anomalie (ou un marqueur), puis cliquez "
+              "sur le bouton : vous obtenez la part des arguments positifs de chaque carte dans votre région.",
+    },
+    "explore.no_region": {"en": "Draw a region on the image first (brush tool).",
+                          "fr": "Dessinez d'abord une région sur l'image (outil pinceau)."},
+    "explore.share_head": {
+        "en": "Your region covers **{area:.0%}** of the image. Share of the positive evidence inside it:",
+        "fr": "Votre région couvre **{area:.0%}** de l'image. Part des arguments positifs qui s'y trouve :",
+    },
+    "explore.share_row": {"en": "- **{method}**: {share:.0%} ({ratio:.1f}× what its area alone would give)",
+                          "fr": "- **{method}** : {share:.0%} ({ratio:.1f}× ce que sa seule surface donnerait)"},
+    "explore.pred_line": {
+        "en": "**{model}** predicts **{label}** (P(pneumonia) = {p:.2f}, decision threshold {thr:.2f}).",
+        "fr": "**{model}** prédit **{label}** (P(pneumopathie) = {p:.2f}, seuil de décision {thr:.2f}).",
+    },
+    "explore.maps_label": {"en": "Saliency maps: evidence for the predicted class",
+                           "fr": "Cartes de saillance : arguments pour la classe prédite"},
+    "explore.cached": {"en": "Precomputed (from the cache).", "fr": "Précalculé (depuis le cache)."},
+    "explore.time": {"en": "Computed in {ms:.0f} ms.", "fr": "Calculé en {ms:.0f} ms."},
+    "class.NORMAL": {"en": "normal", "fr": "normal"},
+    "class.PNEUMONIA": {"en": "pneumonia", "fr": "pneumopathie"},
+    "class.normal": {"en": "normal", "fr": "normal"},
+    "class.pneumonia": {"en": "pneumonia", "fr": "pneumopathie"},
+    # ------------------------------------------------------------------ models
+    "model.clean": {"en": "clean", "fr": "sain"},
+    "model.shortcut": {"en": "shortcut: {artefact}", "fr": "raccourci : {artefact}"},
+    "model.label": {"en": "{dataset} {size} px, {kind}", "fr": "{dataset} {size} px, {kind}"},
+    "model.user": {"en": "Your model #{n}: {desc}", "fr": "Votre modèle n°{n} : {desc}"},
+    # ------------------------------------------------------------------ shortcut lab
+    "shortcut.intro": {
+        "en": "The **same image** goes through a model trained on clean films and a model trained where a "
+              "marker came with pneumonia in ~90% of the training images. Add, move or remove the marker and "
+              "watch both predictions and maps.",
+        "fr": "La **même image** passe par un modèle entraîné sur des clichés propres et par un modèle entraîné "
+              "sur des images où un marqueur accompagnait la pneumopathie dans ~90 % des cas. Ajoutez, déplacez "
+              "ou retirez le marqueur et observez les deux prédictions et les cartes.",
+    },
+    "shortcut.pair": {"en": "Model pair", "fr": "Paire de modèles"},
+    "shortcut.no_pair": {
+        "en": "No clean/shortcut model pair in the models folder. Train one with `xai-demo train ... "
+              "--artefact laterality_marker --artefact-option text=L --confound 0.9`, or use the "
+              "“Train” tab.",
+        "fr": "Pas de paire de modèles sain/raccourci dans le dossier des modèles. Entraînez-en une avec "
+              "`xai-demo train ... --artefact laterality_marker --artefact-option text=L --confound 0.9`, ou "
+              "utilisez l'onglet « Entraîner ».",
+    },
+    "shortcut.add": {"en": "Add the artefact", "fr": "Ajouter l'artefact"},
+    "shortcut.artefact": {"en": "Artefact", "fr": "Artefact"},
+    "shortcut.position": {"en": "Where", "fr": "Position"},
+    "shortcut.scale": {"en": "Size (fraction of the image side)", "fr": "Taille (fraction du côté de l'image)"},
+    "shortcut.method": {"en": "Method", "fr": "Méthode"},
+    "shortcut.run": {"en": "Compare the two models", "fr": "Comparer les deux modèles"},
+    "shortcut.clean_model": {"en": "Clean model", "fr": "Modèle sain"},
+    "shortcut.shortcut_model": {"en": "Shortcut model", "fr": "Modèle à raccourci"},
+    "shortcut.result": {
+        "en": "**{model}**: {label}, P(pneumonia) = {p:.2f}{share}",
+        "fr": "**{model}** : {label}, P(pneumopathie) = {p:.2f}{share}",
+    },
+    "shortcut.share": {"en": "; {share:.0%} of its positive evidence on the artefact ({area:.1%} of the image)",
+                       "fr": " ; {share:.0%} de ses arguments positifs sur l'artefact ({area:.1%} de l'image)"},
+    "shortcut.table_title": {"en": "Test set, three conditions", "fr": "Jeu de test, trois conditions"},
+    "shortcut.table_compute": {"en": "Measure on test images (≈10–60 s, then cached)",
+                               "fr": "Mesurer sur des images de test (≈10 à 60 s, puis en cache)"},
+    "shortcut.table_missing": {"en": "The test-set table is not computed yet.",
+                               "fr": "Le tableau du jeu de test n'est pas encore calculé."},
+    "shortcut.table_head": {
+        "en": "| test condition | clean: AUC | clean: accuracy | shortcut: AUC | shortcut: accuracy |",
+        "fr": "| condition de test | sain : AUC | sain : exactitude | raccourci : AUC | raccourci : exactitude |",
+    },
+    "shortcut.table_source": {"en": "Source: {source}, {n} test images.",
+                              "fr": "Source : {source}, {n} images de test."},
+    "cond.none": {"en": "none (no artefact)", "fr": "aucun (pas d'artefact)"},
+    "cond.aligned": {"en": "aligned (artefact on pneumonia only)", "fr": "aligné (artefact sur pneumopathies seules)"},
+    "cond.swapped": {"en": "swapped (artefact on normals only)", "fr": "inversé (artefact sur normaux seuls)"},
+    "shortcut.refs": {
+        "en": "**Why it matters.** Zech et al. (PLOS Med 2018) showed chest X-ray networks identifying the hospital "
+              "from laterality markers and text, and losing accuracy on other hospitals' films. DeGrave et al. "
+              "(Nat Mach Intell 2021) found COVID-19 detectors relying on markers and borders rather than lungs. "
+              "Winkler et al. (JAMA Dermatol 2019) showed surgical skin markings raising a melanoma classifier's "
+              "scores. A map that lights up the marker is a warning; a map on the lungs is *not* proof of a "
+              "sound model.",
+        "fr": "**Pourquoi c'est important.** Zech et al. (PLOS Med 2018) ont montré que des réseaux de "
+              "radiographie thoracique reconnaissaient l'hôpital grâce aux marqueurs de latéralité et au texte, "
+              "et perdaient en exactitude sur les clichés d'autres hôpitaux. DeGrave et al. (Nat Mach Intell "
+              "2021) ont trouvé des détecteurs de COVID-19 s'appuyant sur les marqueurs et les bords plutôt que "
+              "sur les poumons. Winkler et al. (JAMA Dermatol 2019) ont montré que les marquages chirurgicaux de "
+              "la peau augmentaient les scores d'un classifieur de mélanome. Une carte qui éclaire le marqueur "
+              "est une alerte ; une carte sur les poumons n'est *pas* la preuve d'un modèle fiable.",
+    },
+    "pos.top_left": {"en": "top left", "fr": "en haut à gauche"},
+    "pos.top_right": {"en": "top right", "fr": "en haut à droite"},
+    "pos.bottom_left": {"en": "bottom left", "fr": "en bas à gauche"},
+    "pos.bottom_right": {"en": "bottom right", "fr": "en bas à droite"},
+    "pos.top": {"en": "top", "fr": "en haut"},
+    "pos.bottom": {"en": "bottom", "fr": "en bas"},
+    "pos.left": {"en": "left", "fr": "à gauche"},
+    "pos.right": {"en": "right", "fr": "à droite"},
+    "pos.center": {"en": "centre (over the lungs)", "fr": "au centre (sur les poumons)"},
+    "art.laterality_marker": {"en": "Laterality marker (L/R)", "fr": "Marqueur de latéralité (G/D, L/R)"},
+    "art.text_token": {"en": "Text token (PORTABLE)", "fr": "Mention texte (PORTABLE)"},
+    "art.timestamp": {"en": "Timestamp", "fr": "Horodatage"},
+    "art.ruler": {"en": "Ruler", "fr": "Règle graduée"},
+    "art.ecg_electrode": {"en": "ECG electrode", "fr": "Électrode d'ECG"},
+    "art.pen_mark": {"en": "Pen mark", "fr": "Marque au feutre"},
+    "art.dark_corner": {"en": "Dark corner", "fr": "Coin sombre"},
+    "art.patch": {"en": "Plain patch", "fr": "Pastille uniforme"},
+    "art.none": {"en": "none", "fr": "aucun"},
+    # ------------------------------------------------------------------ sanity
+    "sanity.intro": {
+        "en": "Adebayo et al. (NeurIPS 2018): re-initialise the model's layers one by one, from the output "
+              "down. A method that still draws the same convincing map for a **destroyed** model is showing "
+              "the image (edges), not what the model learned.",
+        "fr": "Adebayo et al. (NeurIPS 2018) : on ré-initialise les couches du modèle une à une, de la sortie "
+              "vers l'entrée. Une méthode qui dessine encore la même carte convaincante pour un modèle "
+              "**détruit** montre l'image (les contours), pas ce que le modèle a appris.",
+    },
+    "sanity.model": {"en": "Model", "fr": "Modèle"},
+    "sanity.methods": {"en": "Methods", "fr": "Méthodes"},
+    "sanity.run": {"en": "Run the randomisation", "fr": "Lancer la randomisation"},
+    "sanity.stage": {"en": "Layers randomised (0 = trained model)",
+                     "fr": "Couches randomisées (0 = modèle entraîné)"},
+    "sanity.maps": {"en": "Maps (absolute evidence): trained model vs randomised",
+                    "fr": "Cartes (arguments en valeur absolue) : modèle entraîné vs randomisé"},
+    "sanity.stage_line": {"en": "Randomised so far: **{stages}**.", "fr": "Déjà randomisé : **{stages}**."},
+    "sanity.none": {"en": "nothing (trained model)", "fr": "rien (modèle entraîné)"},
+    "sanity.row": {
+        "en": "- **{method}**: similarity to the trained map {rho:.2f} (Spearman). {verdict}",
+        "fr": "- **{method}** : similarité avec la carte du modèle entraîné {rho:.2f} (Spearman). {verdict}",
+    },
+    "sanity.pass": {"en": "Changes with the model: passes.", "fr": "Change avec le modèle : test réussi."},
+    "sanity.fail": {"en": "Barely changes: it is not explaining the model!",
+                    "fr": "Change à peine : elle n'explique pas le modèle !"},
+    "sanity.col_trained": {"en": "trained model", "fr": "modèle entraîné"},
+    "sanity.col_random": {"en": "{k} layer(s) randomised", "fr": "{k} couche(s) randomisée(s)"},
+    # ------------------------------------------------------------------ train
+    "train.intro": {
+        "en": "Plant a shortcut yourself: choose an artefact and how often it comes with pneumonia in the "
+              "training images, train a small network (well under a minute), then explore it. Your model is "
+              "visible to you only and disappears when you close the page.",
+        "fr": "Implantez vous-même un raccourci : choisissez un artefact et la fréquence à laquelle il "
+              "accompagne la pneumopathie dans les images d'entraînement, entraînez un petit réseau (bien moins "
+              "d'une minute), puis explorez-le. Votre modèle n'est visible que par vous et disparaît à la "
+              "fermeture de la page.",
+    },
+    "train.data": {"en": "Training data", "fr": "Données d'entraînement"},
+    "train.artefact": {"en": "Artefact", "fr": "Artefact"},
+    "train.confound": {"en": "Artefact on pneumonia images (%)", "fr": "Artefact sur les images de pneumopathie (%)"},
+    "train.confound_neg": {"en": "Artefact on normal images (%)", "fr": "Artefact sur les images normales (%)"},
+    "train.epochs": {"en": "Epochs", "fr": "Époques"},
+    "train.limit": {"en": "Training images (at most)", "fr": "Images d'entraînement (au plus)"},
+    "train.run": {"en": "Train", "fr": "Entraîner"},
+    "train.no_data": {
+        "en": "Training needs data: set `XAI_DEMO_DATA` to a folder holding `medmnist/pneumoniamnist.npz` "
+              "or `kermany_cxr_224/`.",
+        "fr": "L'entraînement nécessite des données : faites pointer `XAI_DEMO_DATA` vers un dossier contenant "
+              "`medmnist/pneumoniamnist.npz` ou `kermany_cxr_224/`.",
+    },
+    "train.progress": {"en": "Training", "fr": "Entraînement"},
+    "train.done": {
+        "en": "**Done in {seconds:.0f} s.** Test AUC {auc:.3f}, accuracy {acc:.1%}, sensitivity {sens:.1%}, "
+              "specificity {spec:.1%}. “{name}” is now in the model lists of the Explore and Sanity check tabs "
+              "(for you only).",
+        "fr": "**Terminé en {seconds:.0f} s.** AUC de test {auc:.3f}, exactitude {acc:.1%}, sensibilité "
+              "{sens:.1%}, spécificité {spec:.1%}. « {name} » figure maintenant dans les listes de modèles des "
+              "onglets Explorer et Cohérence (pour vous seul).",
+    },
+    "train.failed": {"en": "Training failed: {error}", "fr": "L'entraînement a échoué : {error}"},
+    "train.data_option": {"en": "{dataset}, {size} px", "fr": "{dataset}, {size} px"},
+    # ------------------------------------------------------------------ quiz
+    "quiz.intro": {
+        "en": "Look at the image and the map. Is the model's evidence on the **pathology** (the lungs) or on "
+              "an **artefact**? The reveal gives the measured share of the evidence on the artefact. Rule: "
+              "“artefact” when that share is at least 25%, or 5× the share of the image the artefact covers.",
+        "fr": "Regardez l'image et la carte. Les arguments du modèle portent-ils sur la **pathologie** (les "
+              "poumons) ou sur un **artefact** ? La réponse donne la part mesurée des arguments sur l'artefact. "
+              "Règle : « artefact » quand cette part atteint 25 %, ou 5× la part de l'image couverte par "
+              "l'artefact.",
+    },
+    "quiz.pathology": {"en": "Pathology (lungs)", "fr": "Pathologie (poumons)"},
+    "quiz.artefact": {"en": "Artefact", "fr": "Artefact"},
+    "quiz.next": {"en": "Next question", "fr": "Question suivante"},
+    "quiz.question": {"en": "Question {n}. The model predicts **{label}** (P(pneumonia) = {p:.2f}).",
+                      "fr": "Question {n}. Le modèle prédit **{label}** (P(pneumopathie) = {p:.2f})."},
+    "quiz.correct": {"en": "**Correct!**", "fr": "**Bonne réponse !**"},
+    "quiz.wrong": {"en": "**Not this time.**", "fr": "**Pas cette fois.**"},
+    "quiz.reveal": {
+        "en": "{verdict} This was the **{model}**. **{share:.0%}** of its positive evidence lies on the "
+              "artefact ({artefact}), which covers only {area:.1%} of the image (outlined in cyan): "
+              "**{ratio:.1f}×** what its area alone would give. {explain}",
+        "fr": "{verdict} C'était le **{model}**. **{share:.0%}** de ses arguments positifs se trouvent "
+              "sur l'artefact ({artefact}), qui ne couvre que {area:.1%} de l'image (entouré en cyan) : "
+              "**{ratio:.1f}×** ce que sa seule surface donnerait. {explain}",
+    },
+    "quiz.explain_artefact": {
+        "en": "The model learned that this marker comes with pneumonia: a shortcut, not medicine.",
+        "fr": "Le modèle a appris que ce marqueur accompagne la pneumopathie : un raccourci, pas de la médecine.",
+    },
+    "quiz.explain_pathology": {
+        "en": "The evidence lies mostly on the lung fields. That does not prove the model is right, only that "
+              "it is not using this marker.",
+        "fr": "Les arguments portent surtout sur les champs pulmonaires. Cela ne prouve pas que le modèle a "
+              "raison, seulement qu'il n'utilise pas ce marqueur.",
+    },
+    "quiz.score": {"en": "Score: **{right} / {total}**", "fr": "Score : **{right} / {total}**"},
+    "quiz.unavailable": {
+        "en": "The quiz needs a clean/shortcut model pair and sample images (see the Explore tab).",
+        "fr": "Le quiz nécessite une paire de modèles sain/raccourci et des images d'exemple (voir l'onglet "
+              "Explorer).",
+    },
+    "quiz.answer_first": {"en": "Answer this question first, or press “Next question”.",
+                          "fr": "Répondez d'abord à cette question, ou cliquez sur « Question suivante »."},
+    "quiz.start": {"en": "Press “Next question” to start.", "fr": "Cliquez sur « Question suivante » pour commencer."},
+    # ------------------------------------------------------------------ about
+    "about.body": {
+        "en": """### What a saliency map shows, and what it does not
+A saliency map shows which pixels **changed this model's output** for this image, according to one method.
+It does **not** show where the disease is, why the model is right, or that the model would be right on
+another hospital's films. Different methods disagree; some barely depend on the model at all (see the
+sanity check). A map on the lungs is compatible with a shortcut elsewhere; a map on a marker is a red flag.
+
+### Responsibility
+These models are small teaching models trained on public data. They are **not medical devices** and must
+never be used for a patient. The decision, and its justification, stays with the clinician.
+
+### Health data protection
+The app runs on this machine only: nothing is sent elsewhere (no web fonts, no analytics, no external
+services). Uploaded images are read in memory, never logged, and their temporary files are deleted after the
+request; do not upload identifiable patient images anyway (GDPR / RGPD: health data are special-category
+data).
+
+### References
+{references}
+
+### Data credits and licences
+{credits}
+""",
+        "fr": """### Ce que montre une carte de saillance, et ce qu'elle ne montre pas
+Une carte de saillance montre quels pixels **ont modifié la sortie de ce modèle** pour cette image, selon une
+méthode donnée. Elle ne montre **pas** où se trouve la maladie, ni pourquoi le modèle a raison, ni qu'il aurait
+raison sur les clichés d'un autre hôpital. Les méthodes divergent ; certaines dépendent à peine du modèle (voir
+le test de cohérence). Une carte sur les poumons reste compatible avec un raccourci ailleurs ; une carte sur un
+marqueur est un signal d'alarme.
+
+### Responsabilité
+Ces modèles sont de petits modèles pédagogiques entraînés sur des données publiques. Ce ne sont **pas des
+dispositifs médicaux** et ils ne doivent jamais servir pour un patient. La décision, et sa justification,
+restent celles du clinicien.
+
+### Protection des données de santé
+L'application tourne uniquement sur cette machine : rien n'est envoyé ailleurs (ni polices web, ni mesure
+d'audience, ni service externe). Les images téléversées sont lues en mémoire, jamais journalisées, et leurs
+fichiers temporaires sont supprimés après la requête ; n'y téléversez pas pour autant d'images de patients
+identifiables (RGPD : les données de santé sont des données sensibles).
+
+### Références
+{references}
+
+### Crédits et licences des données
+{credits}
+""",
+    },
+    "about.credits": {
+        "en": "- MedMNIST v2 (PneumoniaMNIST, BreastMNIST): Yang J. et al. *Scientific Data* 10, 41 (2023), "
+              "CC BY 4.0.\n"
+              "- Chest X-rays: Kermany D.S. et al. *Cell* 172(5): 1122–1131 (2018); Kermany D., Zhang K., "
+              "Goldbaum M., Mendeley Data v2, doi:10.17632/rscbjbr9sj.2, CC BY 4.0.\n"
+              "- BreastMNIST source: Al-Dhabyani W. et al. Dataset of breast ultrasound images. *Data in Brief* 28 "
+              "(2020).\n"
+              "- ISIC Archive (dermoscopy), CC0; artefact annotations: Bissoto A., Valle E., Avila S. Debiasing skin "
+              "lesion datasets and models? Not so fast. ISIC Workshop @ CVPR 2020.",
+        "fr": "- MedMNIST v2 (PneumoniaMNIST, BreastMNIST) : Yang J. et al. *Scientific Data* 10, 41 (2023), "
+              "CC BY 4.0.\n"
+              "- Radiographies thoraciques : Kermany D.S. et al. *Cell* 172(5) : 1122–1131 (2018) ; Kermany D., "
+              "Zhang K., Goldbaum M., Mendeley Data v2, doi:10.17632/rscbjbr9sj.2, CC BY 4.0.\n"
+              "- Source de BreastMNIST : Al-Dhabyani W. et al. Dataset of breast ultrasound images. *Data in "
+              "Brief* 28 (2020).\n"
+              "- Archive ISIC (dermoscopie), CC0 ; annotations d'artefacts : Bissoto A., Valle E., Avila S. "
+              "Debiasing skin lesion datasets and models? Not so fast. ISIC Workshop @ CVPR 2020.",
+    },
+}
+
+REFERENCES = (
+    "Zech J.R. et al. Variable generalization performance of a deep learning model to detect pneumonia in chest "
+    "radiographs: a cross-sectional study. *PLOS Medicine* 15(11): e1002683 (2018).",
+    "DeGrave A.J., Janizek J.D., Lee S.-I. AI for radiographic COVID-19 detection selects shortcuts over signal. "
+    "*Nature Machine Intelligence* 3, 610–619 (2021).",
+    "Winkler J.K. et al. Association between surgical skin markings in dermoscopic images and diagnostic "
+    "performance of a deep learning convolutional neural network for melanoma recognition. *JAMA Dermatology* "
+    "155(10): 1135–1141 (2019).",
+    "Adebayo J. et al. Sanity checks for saliency maps. *NeurIPS* 2018.",
+    "Geirhos R. et al. Shortcut learning in deep neural networks. *Nature Machine Intelligence* 2, 665–673 (2020).",
+    "Sun S. et al. Right for the wrong reason: can interpretable ML techniques detect spurious correlations? "
+    "*MICCAI* 2023.",
+)
+
+
+def about(lang: str) -> str:
+    """The About page in ``lang``: limits of saliency maps, responsibility, privacy, references, credits."""
+    return t("about.body", lang, references="\n".join(f"- {r}" for r in REFERENCES),
+             credits=t("about.credits", lang))
+
+
+def t(key: str, lang: str = "en", **fields: object) -> str:
+    """The string ``key`` in ``lang`` ("en" or "fr"), formatted with ``fields``; English if ``lang`` is unknown.
+
+    Raises:
+        KeyError: ``key`` is not in :data:`TEXT` (a missing translation is a bug, not a fallback).
+    """
+    entry = TEXT[key]
+    text = entry.get(lang if lang in LANGS else "en") or entry["en"]
+    return text.format(**fields) if fields else text
+
+
+def class_name(name: str, lang: str) -> str:
+    """A model class name ("PNEUMONIA", "normal", ...) in ``lang``, or the name itself when unknown."""
+    key = f"class.{name}"
+    return t(key, lang) if key in TEXT else name
+
+
+def artefact_name(name: str | None, lang: str) -> str:
+    """An artefact registry name in ``lang`` ("art.none" for None)."""
+    key = f"art.{name or 'none'}"
+    return t(key, lang) if key in TEXT else str(name)
