@@ -6,8 +6,9 @@
 Latency: median wall time of ``explain()`` over ``--repeats`` runs after one warm-up, on the committed
 model for that size when there is one (otherwise a freshly initialised small_cnn: latency does not depend on
 the weights). Also reported as a ratio to Grad-CAM in the same run, which is robust to a noisy machine.
-Peak memory: maximum resident set size of a fresh child process that loads the model and explains once,
-minus that of a child that only loads the model.
+Peak memory: the rise of the process's peak resident set size (Linux VmHWM, reset through
+/proc/self/clear_refs before each run) above its resident size when the run starts, after a warm-up run,
+i.e. the extra memory one explanation needs.
 """
 
 from __future__ import annotations
@@ -15,10 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import resource
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -47,18 +45,26 @@ def image(size: int) -> np.ndarray:
     return np.clip(0.4 + 0.3 * np.sin(6 * xx) * np.cos(4 * yy) + 0.05 * rng.random((size, size)), 0, 1)
 
 
-def child(method: str, size: int) -> None:
-    """Load the model, optionally explain once, print the peak RSS in MiB."""
-    model = model_for(size)
-    if method != "none":
-        explain(model, image(size), method)
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+def _status_mib(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"{field} not in /proc/self/status (Linux only)")
 
 
-def peak_mib(method: str, size: int) -> float:
-    out = subprocess.run([sys.executable, __file__, "--child", method, str(size)], capture_output=True, text=True,
-                         check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+PEAKS: list[float] = []  # absolute peak RSS seen during each measured run, MiB
+
+
+def peak_extra_mib(run) -> float | None:
+    """Extra peak RSS in MiB while ``run()`` executes, or None where /proc cannot be used."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
+        before = _status_mib("VmRSS")
+        run()
+        PEAKS.append(_status_mib("VmHWM"))
+        return max(0.0, PEAKS[-1] - before)
+    except (OSError, RuntimeError):
+        return None
 
 
 def main() -> None:
@@ -66,17 +72,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[28, 64, 128])
     parser.add_argument("--methods", nargs="+", default=list_methods())
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory child processes")
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory measurement")
     parser.add_argument("--json", type=Path, help="also write the results as JSON")
     args = parser.parse_args()
-    if args.child:
-        child(args.child[0], int(args.child[1]))
-        return
     rows = {}
     for size in args.sizes:
         model, x = model_for(size), image(size)
-        base_mem = None if args.no_memory else peak_mib("none", size)
         for method in args.methods:
             explain(model, x, method)  # warm-up
             times = []
@@ -84,7 +85,7 @@ def main() -> None:
                 start = time.perf_counter()
                 explain(model, x, method)
                 times.append(time.perf_counter() - start)
-            mem = None if args.no_memory else peak_mib(method, size) - base_mem
+            mem = None if args.no_memory else peak_extra_mib(lambda m=method, mod=model, img=x: explain(mod, img, m))
             rows[(size, method)] = {"ms": 1000 * statistics.median(times), "peak_mib": mem}
     print(f"Machine: {platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}\n")
     header = "| method | " + " | ".join(f"{s} px ms (x Grad-CAM)" for s in args.sizes) + " | "
@@ -99,6 +100,8 @@ def main() -> None:
         cells += ["n/a" if rows[(s, method)]["peak_mib"] is None else f"{rows[(s, method)]['peak_mib']:.0f}"
                   for s in args.sizes]
         print(f"| {method} | " + " | ".join(cells) + " |")
+    if PEAKS:
+        print(f"\nWhole process (Python, torch, captum, the models, every run): peak RSS {max(PEAKS):.0f} MiB.")
     if args.json:
         args.json.write_text(json.dumps({f"{s}/{m}": v for (s, m), v in rows.items()}, indent=2))
 
