@@ -1,13 +1,11 @@
-"""Launch the xai_demo teaching web app: ``python app.py`` (the same as ``xai-demo serve``).
+"""Launch the xai_demo teaching web app: ``python app.py [--lang fr] [--lecture] [--host 0.0.0.0] [--models DIR]``.
 
-Environment: XAI_DEMO_DATA (data folder), XAI_DEMO_MODELS (models folder, default models/), XAI_DEMO_HOST
-(default 127.0.0.1), PORT (default 7860).
+The same as ``xai-demo serve`` (it takes the same options); nothing runs on import.
 """
 
-import os
+import sys
 
-from xai_demo.ui import build_app, launch
+from xai_demo.cli import main
 
 if __name__ == "__main__":
-    demo = build_app(os.environ.get("XAI_DEMO_MODELS") or None)
-    launch(demo, os.environ.get("XAI_DEMO_HOST", "127.0.0.1"), int(os.environ.get("PORT", "7860")))
+    sys.exit(main(["serve", *sys.argv[1:]]))
