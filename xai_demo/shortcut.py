@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from .artefacts import CONDITIONS, ConfoundedDataset, add_artefact, central_region, condition_spec, confound
+from .artefacts import CONDITIONS, ConfoundedDataset, condition_spec, confound
 from .data import ImageArrayDataset
 from .explain import explain
 from .metrics import binary_metrics, deletion_insertion, outside_share, summarise_attribution
@@ -187,12 +187,3 @@ def natural_shortcut_scan(
         "region_fraction": float(region.mean()),
     }
 
-
-def with_artefact(image: np.ndarray, artefact: str, *, seed: int = 0, **params) -> tuple[np.ndarray, np.ndarray]:
-    """One image ``(H, W)`` uint8 or float in [0, 1] with the artefact added: (float image, mask)."""
-    arr = image.astype(np.float32) / 255.0 if image.dtype == np.uint8 else image.astype(np.float32)
-    params.setdefault("position", "random_outside")
-    if params["position"] == "random_outside":
-        params.setdefault("avoid", central_region(*arr.shape[:2]))
-    result = add_artefact(arr, artefact, seed=seed, **params)
-    return result.image, result.mask

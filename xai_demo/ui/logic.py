@@ -367,6 +367,7 @@ class ArtefactSettings:
     position: str = "top_left"
     scale: float | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
 
 
 def apply_artefact(image: np.ndarray, size: int, settings: ArtefactSettings) -> tuple[np.ndarray, np.ndarray]:
@@ -374,7 +375,7 @@ def apply_artefact(image: np.ndarray, size: int, settings: ArtefactSettings) -> 
     base = square(image, size).astype(np.float32) / 255.0
     if not settings.artefact:
         return base, np.zeros((size, size), bool)
-    kwargs: dict[str, Any] = {"position": settings.position, "seed": 0, **settings.options}
+    kwargs: dict[str, Any] = {"position": settings.position, "seed": settings.seed, **settings.options}
     if settings.position == "random_outside":
         kwargs["avoid"] = central_region(size, size)
     if settings.scale:
@@ -543,15 +544,13 @@ def make_question(pair: Pair, images: Sequence[np.ndarray], number: int, method:
     image = images[int(rng.integers(len(images)))]
     kind = "shortcut" if rng.random() < 0.6 else "clean"
     entry = getattr(pair, kind)
-    settings = ArtefactSettings(pair.shortcut.artefact, "random_outside", None, dict(pair.shortcut.options))
-    size = pair.shortcut.size
-    base = square(image, size).astype(np.float32) / 255.0
-    art = add_artefact(base, settings.artefact, position="random_outside", seed=int(rng.integers(1 << 30)),
-                       avoid=central_region(size, size), **settings.options)
+    settings = ArtefactSettings(pair.shortcut.artefact, "random_outside", None, dict(pair.shortcut.options),
+                                seed=int(rng.integers(1 << 30)))
+    art_image, art_mask = apply_artefact(image, pair.shortcut.size, settings)
     positive = len(entry.model.spec.class_names) - 1
-    e = explain(entry.model, art.image, method, target=positive)
-    return QuizItem(art.image, e.map, art.mask, kind, pair.shortcut.artefact,
-                    attribution_share(e.map, art.mask, mode="positive"), float(e.probabilities[positive]),
+    e = explain(entry.model, art_image, method, target=positive)
+    return QuizItem(art_image, e.map, art_mask, kind, pair.shortcut.artefact,
+                    attribution_share(e.map, art_mask, mode="positive"), float(e.probabilities[positive]),
                     entry.model.spec.class_names[e.predicted])
 
 
