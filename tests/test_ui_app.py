@@ -68,7 +68,7 @@ def test_app_builds_with_its_models_and_cases(app) -> None:
     assert list(ctx.models) == ["clean28", "short28"]
     assert [p.key for p in ctx.pairs] == ["clean28|short28"]
     assert [c.id for c in ctx.cases] == ["file:film_a.png", "file:film_b.png"]
-    assert ctx.train_choices == []
+    assert [c.dataset for c in ctx.train_choices] == ["pneumoniamnist_sample", "kermany_sample"]
     kwargs = launch_kwargs()
     assert kwargs["server_name"] == "127.0.0.1" and kwargs["share"] is False and kwargs["footer_links"] == []
     assert app.analytics_enabled is False and app.delete_cache

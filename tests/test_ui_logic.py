@@ -90,14 +90,24 @@ def test_committed_manifest_is_valid_and_bilingual() -> None:
         assert (e.file is None) != (e.index is None), e.id
 
 
-def test_repository_holds_no_dataset_images() -> None:
+def test_dataset_images_live_only_in_the_embedded_folder() -> None:
+    """Curated copies go to sample_images/cases/ (credited); the top folder is for a user's own images."""
     images = [p for p in SAMPLES_DIR.iterdir() if p.suffix.lower() in cases.IMAGE_SUFFIXES]
-    assert not images, f"dataset images must not be committed: {images}"
+    assert not images, f"dataset images belong in sample_images/cases/, built by xai_demo.samples: {images}"
+
+
+def test_embedded_cases_resolve_without_any_data_folder() -> None:
+    found = cases.resolve_cases(SAMPLES_DIR, None)
+    embedded = [e for e in cases.load_manifest(SAMPLES_DIR / cases.MANIFEST_NAME) if e.embedded]
+    assert [c.id for c in found] == [e.id for e in embedded] and len(found) >= 24
+    assert all(c.path is not None and c.path.parent == SAMPLES_DIR / "cases" for c in found)
+    assert {c.pixels().shape for c in found} == {(224, 224)}
+    assert {"false_positive", "false_negative", "marker", "wires"} <= {c.kind for c in found}
 
 
 def test_cases_without_data_resolve_to_user_images_only(tmp_path: Path) -> None:
     (tmp_path / cases.MANIFEST_NAME).write_text((SAMPLES_DIR / cases.MANIFEST_NAME).read_text())
-    assert cases.resolve_cases(tmp_path, None) == []
+    assert cases.resolve_cases(tmp_path, None) == []  # the manifest's embedded copies are not in tmp_path
     Image.fromarray(np.full((40, 50), 128, np.uint8)).save(tmp_path / "mine.png")
     (tmp_path / "broken.png").write_bytes(b"not a png")
     found = cases.resolve_cases(tmp_path, tmp_path / "absent")
@@ -141,7 +151,8 @@ def test_malformed_manifest_is_reported(tmp_path: Path) -> None:
 def test_committed_cases_resolve_on_the_real_data(data_root: Path) -> None:
     found = cases.resolve_cases(SAMPLES_DIR, data_root)
     entries = [e for e in cases.load_manifest(SAMPLES_DIR / cases.MANIFEST_NAME) if (e.file or "") != "TODO"]
-    assert len(found) == len(entries)
+    assert [c.id for c in found] == [e.id for e in entries]  # the data folder adds its cases to the embedded ones
+    assert len(found) > len(cases.resolve_cases(SAMPLES_DIR, None))
     for case in found:
         assert case.pixels().dtype == np.uint8
 
@@ -315,11 +326,14 @@ def test_table_from_a_report_and_markdown(tmp_path: Path) -> None:
 
 
 def test_train_choices_follow_the_data(tmp_path: Path) -> None:
-    assert logic.train_choices(None) == []
+    embedded = ["pneumoniamnist_sample@28", "kermany_sample@64"]
+    assert [c.key for c in logic.train_choices(None)] == embedded  # no data folder: the embedded bundles
     assert not logic.dataset_available(tmp_path, "kermany") and not logic.dataset_available(None, "kermany")
     (tmp_path / "medmnist").mkdir()
     (tmp_path / "medmnist" / "pneumoniamnist.npz").write_bytes(b"")
-    assert [c.key for c in logic.train_choices(tmp_path)] == ["pneumoniamnist@28"]
+    assert [c.key for c in logic.train_choices(tmp_path)] == ["pneumoniamnist@28", "kermany_sample@64"]
+    (tmp_path / "kermany_cxr_224" / "test" / "NORMAL").mkdir(parents=True)
+    assert [c.key for c in logic.train_choices(tmp_path)] == ["pneumoniamnist@28", "kermany@64"]
     assert logic.dataset_available(tmp_path, "pneumoniamnist")
     cfg = logic.train_config(logic.TrainChoice("pneumoniamnist", 28), tmp_path, "laterality_marker", 90, 10, 2, 300)
     assert cfg.confound == pytest.approx(0.9) and cfg.confound_negative == pytest.approx(0.1)

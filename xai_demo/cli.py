@@ -165,7 +165,16 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_shortcut_report(args: argparse.Namespace) -> int:
-    from .report import build_report
+    from .report import build_report, store_conditions
+
+    if args.store_conditions:
+        conditions = store_conditions(args.clean, args.shortcut, data_root=args.data_root)
+        print(json.dumps({"stored_in": str(args.shortcut), "n": conditions["n"],
+                          "shortcut_auc": {k: conditions["shortcut"][k]["auc"] for k in ("none", "aligned", "swapped")},
+                          "clean_auc": {k: conditions["clean"][k]["auc"] for k in ("none", "aligned", "swapped")}}))
+        return 0
+    if not args.out:
+        raise SystemExit("xai-demo shortcut-report: error: --out is required (unless --store-conditions)")
 
     report = build_report(args.clean, args.shortcut, args.out, data_root=args.data_root, methods=args.method,
                           n_images=args.n)
@@ -255,7 +264,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    "report.md and report.json to --out.")
     p.add_argument("--clean", required=True, help="checkpoint trained without the artefact")
     p.add_argument("--shortcut", required=True, help="checkpoint trained with the artefact (xai-demo train --artefact)")
-    p.add_argument("--out", required=True, help="folder for the figures and tables")
+    p.add_argument("--out", default=None, help="folder for the figures and tables")
+    p.add_argument("--store-conditions", action="store_true",
+                   help="only measure the none/aligned/swapped/all table on the whole test split and store it "
+                        "in the shortcut checkpoint (the app shows it when the test split is absent)")
     p.add_argument("--method", nargs="+", default=None, choices=list_methods(), metavar="METHOD",
                    help=f"methods among: {', '.join(list_methods())} (default: all)")
     p.add_argument("--n", type=int, default=16, help="images for the attribution tables (default: %(default)s)")

@@ -21,6 +21,7 @@ from .errors import DataError, ImageError
 from .images import load_image
 from .paths import cache_dir, data_root
 from .registry import Registry
+from .samples import BUNDLES, BundleSpec, bundle_path, load_bundle
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 SPLITS = ("train", "val", "test")
@@ -103,7 +104,7 @@ def stratified_split(
     for cls in np.unique(labels):
         idx = np.flatnonzero(labels == cls)
         rng.shuffle(idx)
-        held.append(idx[: max(1, round(fraction * len(idx)))])
+        held.append(idx[: max(1, round(fraction * len(idx))) if fraction > 0 else 0])
     held_out = np.sort(np.concatenate(held))
     kept = np.setdiff1d(np.arange(len(labels)), held_out)
     return kept, held_out
@@ -125,6 +126,11 @@ class DatasetInfo:
     licence: str
     native_sizes: tuple[int, ...]
     val_from_train: bool = False  # no official val split: carve it from train
+    probe: Callable[[Path | None], bool] | None = None  # whether the data is on this machine (None: always)
+
+    def available(self, root: Path | None) -> bool:
+        """Whether the dataset can be loaded here without a download (from ``root`` or the embedded set)."""
+        return True if self.probe is None else self.probe(root)
 
 
 DATASETS: Registry[DatasetInfo] = Registry("dataset")
@@ -143,6 +149,19 @@ def list_datasets() -> list[str]:
 # ----------------------------------------------------------------------------- MedMNIST
 
 MEDMNIST_SIZES = (28, 64, 128, 224)
+
+
+def medmnist_file(root: Path | None, flag: str, size: int = 28) -> Path | None:
+    """The local MedMNIST npz file of ``flag`` at ``size`` under ``root`` (or ``root/medmnist``), if present."""
+    if root is None:
+        return None
+    filename = f"{flag}.npz" if size == 28 else f"{flag}_{size}.npz"
+    return next((f / filename for f in (root / "medmnist", root) if (f / filename).is_file()), None)
+
+
+def _medmnist_local(flag: str, root: Path | None) -> bool:
+    """Whether the 28 px file of ``flag`` is in ``root`` or, without a root, already downloaded."""
+    return medmnist_file(root if root is not None else cache_dir("medmnist"), flag) is not None
 
 
 def _medmnist_root(root: Path | None) -> tuple[Path, bool]:
@@ -219,6 +238,7 @@ register_dataset(
         MEDMNIST_CITATION + " Source images: Kermany D.S. et al., Cell 172(5):1122-1131 (2018).",
         "CC BY 4.0",
         MEDMNIST_SIZES,
+        probe=lambda root: _medmnist_local("pneumoniamnist", root),
     )
 )
 register_dataset(
@@ -229,6 +249,7 @@ register_dataset(
         MEDMNIST_CITATION + " Source images: Al-Dhabyani W. et al., Data in Brief 28 (2020).",
         "CC BY 4.0",
         MEDMNIST_SIZES,
+        probe=lambda root: _medmnist_local("breastmnist", root),
     )
 )
 
@@ -302,13 +323,24 @@ def load_image_folder(folder: str | os.PathLike[str], split: str, size: int) -> 
     return dataset
 
 
-def _kermany_loader(split: str, size: int, root: Path | None) -> ImageArrayDataset:
+KERMANY_FOLDER = "kermany_cxr_224"  # the dataset's folder inside a data root: <split>/<CLASS>/*.jpeg
+
+
+def kermany_folder(root: Path | None) -> Path | None:
+    """The Kermany folder (holding ``test/NORMAL``) under ``root``, or ``root`` itself, if present."""
     if root is None:
+        return None
+    return next((f for f in (root / KERMANY_FOLDER, root) if (f / "test" / "NORMAL").is_dir()), None)
+
+
+def _kermany_loader(split: str, size: int, root: Path | None) -> ImageArrayDataset:
+    folder = kermany_folder(root)
+    if folder is None:
         raise DataError(
             "the Kermany chest X-rays are not downloaded automatically: get them from "
-            "doi:10.17632/rscbjbr9sj.2 and name their folder with --data or $XAI_DEMO_DATA"
+            f"doi:10.17632/rscbjbr9sj.2 and name the folder holding {KERMANY_FOLDER}/ with --data or $XAI_DEMO_DATA "
+            "(the embedded subset is the dataset `kermany_sample`)"
         )
-    folder = root / "kermany_cxr_224" if (root / "kermany_cxr_224").is_dir() else root
     return load_image_folder(folder, split, size)
 
 
@@ -322,8 +354,34 @@ register_dataset(
         "CC BY 4.0",
         (224,),
         val_from_train=True,
+        probe=lambda root: kermany_folder(root) is not None,
     )
 )
+
+
+# ----------------------------------------------------------------------------- the embedded teaching set
+
+
+def _bundle_loader(spec: BundleSpec) -> DatasetLoader:
+    def load(split: str, size: int, root: Path | None) -> ImageArrayDataset:
+        images, labels, names = load_bundle(spec.name, split)
+        return ImageArrayDataset(images, labels, names, f"{spec.name}/{split}@{spec.size}").resized(size)
+
+    return load
+
+
+for _spec in BUNDLES:
+    register_dataset(
+        DatasetInfo(
+            _spec.name,
+            _bundle_loader(_spec),
+            f"embedded teaching subset of {_spec.source} ({_spec.size} px; sample_images/bundles), works offline",
+            DATASETS.get(_spec.source).citation,
+            "CC BY 4.0",
+            (_spec.size,),
+            probe=lambda root, name=_spec.name: bundle_path(name).is_file(),
+        )
+    )
 
 
 def load_dataset(

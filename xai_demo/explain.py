@@ -18,19 +18,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 import torch.nn.functional as F
-from captum.attr import (
-    DeepLift,
-    GradientShap,
-    GuidedBackprop,
-    GuidedGradCam,
-    IntegratedGradients,
-    KernelShap,
-    LayerAttribution,
-    LayerGradCam,
-    NoiseTunnel,
-    Occlusion,
-    Saliency,
-)
 
 from .images import ImageSource
 from .models import XaiModel
@@ -107,6 +94,13 @@ def _seeded(seed: int = 0) -> Iterator[None]:
             np.random.set_state(numpy_state)
 
 
+def _captum():  # noqa: ANN202 (the captum.attr module)
+    """captum.attr, imported on first use: it costs about a second at start-up (the app's cold start)."""
+    import captum.attr
+
+    return captum.attr
+
+
 INTERNAL_BATCH = 16  # bounds the memory of IG, SmoothGrad, GradientSHAP and the perturbation methods
 SMOOTHGRAD_STDEV = 0.15  # 15% of the [0, 1] pixel range (Smilkov et al. suggest 10-20%), not Captum's 1.0
 
@@ -114,13 +108,13 @@ SMOOTHGRAD_STDEV = 0.15  # 15% of the [0, 1] pixel range (Smilkov et al. suggest
 @register_method("saliency", "Saliency", family="gradient", signed=False,
                  reference="Simonyan et al. 2014, arXiv:1312.6034")
 def _saliency(model: XaiModel, x: torch.Tensor, target: int) -> torch.Tensor:
-    return Saliency(model).attribute(x, target=target, abs=True)
+    return _captum().Saliency(model).attribute(x, target=target, abs=True)
 
 
 @register_method("integrated_gradients", "Integrated Gradients", family="gradient", signed=True,
                  reference="Sundararajan et al. 2017, ICML")
 def _integrated_gradients(model: XaiModel, x: torch.Tensor, target: int) -> torch.Tensor:
-    return IntegratedGradients(model).attribute(
+    return _captum().IntegratedGradients(model).attribute(
         x, baselines=torch.zeros_like(x), target=target, n_steps=32, internal_batch_size=INTERNAL_BATCH
     )
 
@@ -129,7 +123,7 @@ def _integrated_gradients(model: XaiModel, x: torch.Tensor, target: int) -> torc
                  reference="Smilkov et al. 2017, arXiv:1706.03825")
 def _smoothgrad(model: XaiModel, x: torch.Tensor, target: int) -> torch.Tensor:
     with _seeded():
-        return NoiseTunnel(Saliency(model)).attribute(
+        return _captum().NoiseTunnel(_captum().Saliency(model)).attribute(
             x, nt_type="smoothgrad", nt_samples=16, nt_samples_batch_size=INTERNAL_BATCH,
             stdevs=SMOOTHGRAD_STDEV, target=target, abs=True,
         )
@@ -140,32 +134,32 @@ def _smoothgrad(model: XaiModel, x: torch.Tensor, target: int) -> torch.Tensor:
 def _gradient_shap(model: XaiModel, x: torch.Tensor, target: int) -> torch.Tensor:
     baselines = torch.cat([torch.zeros_like(x), torch.full_like(x, x.detach().mean().item())])
     with _seeded():
-        return GradientShap(model).attribute(x, baselines=baselines, target=target, n_samples=16, stdevs=0.05)
+        return _captum().GradientShap(model).attribute(x, baselines=baselines, target=target, n_samples=16, stdevs=0.05)
 
 
 @register_method("deeplift", "DeepLIFT", family="gradient", signed=True,
                  reference="Shrikumar et al. 2017, ICML")
 def _deeplift(model: XaiModel, x: torch.Tensor, target: int) -> torch.Tensor:
-    return DeepLift(model).attribute(x, baselines=torch.zeros_like(x), target=target)
+    return _captum().DeepLift(model).attribute(x, baselines=torch.zeros_like(x), target=target)
 
 
 @register_method("guided_backprop", "Guided Backprop", family="gradient", signed=True,
                  reference="Springenberg et al. 2015, ICLR workshop")
 def _guided_backprop(model: XaiModel, x: torch.Tensor, target: int) -> torch.Tensor:
-    return GuidedBackprop(model).attribute(x, target=target)
+    return _captum().GuidedBackprop(model).attribute(x, target=target)
 
 
 @register_method("gradcam", "Grad-CAM", family="cam", signed=False,
                  reference="Selvaraju et al. 2017, ICCV")
 def _gradcam(model: XaiModel, x: torch.Tensor, target: int) -> torch.Tensor:
-    cam = LayerGradCam(model, model.target_layer).attribute(x, target=target, relu_attributions=True)
-    return LayerAttribution.interpolate(cam, tuple(x.shape[-2:]), interpolate_mode="bilinear")
+    cam = _captum().LayerGradCam(model, model.target_layer).attribute(x, target=target, relu_attributions=True)
+    return _captum().LayerAttribution.interpolate(cam, tuple(x.shape[-2:]), interpolate_mode="bilinear")
 
 
 @register_method("guided_gradcam", "Guided Grad-CAM", family="cam", signed=True,
                  reference="Selvaraju et al. 2017, ICCV")
 def _guided_gradcam(model: XaiModel, x: torch.Tensor, target: int) -> torch.Tensor:
-    return GuidedGradCam(model, model.target_layer).attribute(x, target=target, interpolate_mode="bilinear")
+    return _captum().GuidedGradCam(model, model.target_layer).attribute(x, target=target, interpolate_mode="bilinear")
 
 
 def _window(x: torch.Tensor) -> int:
@@ -178,7 +172,7 @@ def _window(x: torch.Tensor) -> int:
 def _occlusion(model: XaiModel, x: torch.Tensor, target: int) -> torch.Tensor:
     window = _window(x)
     stride = max(1, window // 2)
-    return Occlusion(model).attribute(
+    return _captum().Occlusion(model).attribute(
         x, sliding_window_shapes=(x.shape[1], window, window), strides=(x.shape[1], stride, stride),
         baselines=0.0, target=target, perturbations_per_eval=INTERNAL_BATCH,
     )
@@ -197,7 +191,7 @@ def grid_segments(x: torch.Tensor, cells: int = 8) -> torch.Tensor:
                  reference="Lundberg & Lee 2017, NeurIPS")
 def _kernel_shap(model: XaiModel, x: torch.Tensor, target: int) -> torch.Tensor:
     with _seeded():
-        return KernelShap(model).attribute(
+        return _captum().KernelShap(model).attribute(
             x, baselines=0.0, target=target, feature_mask=grid_segments(x), n_samples=200,
             perturbations_per_eval=INTERNAL_BATCH,
         )

@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import torch
-import torchvision
 from torch import nn
 
 from .errors import RegistryError
@@ -259,7 +258,7 @@ def small_cnn(
 class ExplainableBasicBlock(nn.Module):
     """torchvision's ResNet BasicBlock with its shared in-place ReLU split into two modules."""
 
-    def __init__(self, block: torchvision.models.resnet.BasicBlock) -> None:
+    def __init__(self, block: nn.Module) -> None:  # torchvision.models.resnet.BasicBlock
         super().__init__()
         self.conv1, self.bn1, self.conv2, self.bn2 = block.conv1, block.bn1, block.conv2, block.bn2
         self.downsample = block.downsample
@@ -279,6 +278,8 @@ def resnet18(num_classes: int, in_channels: int = 1, input_size: int = 28) -> tu
 
     Grad-CAM explains the output of ``layer4``.
     """
+    import torchvision  # imported here: it costs a second at start-up and only this factory needs it
+
     net = torchvision.models.resnet18(weights=None, num_classes=num_classes)
     if input_size < 64:
         net.conv1 = nn.Conv2d(in_channels, 64, 3, stride=1, padding=1, bias=False)

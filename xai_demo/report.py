@@ -19,7 +19,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from .artefacts import ARTEFACTS, condition_spec, confound
-from .checkpoints import Checkpoint, load_checkpoint
+from .checkpoints import Checkpoint, load_checkpoint, save_checkpoint
 from .data import ImageArrayDataset, load_dataset
 from .explain import explain, get_method, list_methods
 from .sanity import cascading_randomisation
@@ -82,6 +82,37 @@ def _f(x: float, digits: int = 3) -> str:
     return "n/a" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.{digits}f}"
 
 
+def _test_split(shortcut: Checkpoint, data_root: str | None) -> ImageArrayDataset:
+    """The whole test split of the data the shortcut model was trained on, at its input size."""
+    root = data_root or shortcut.train_config.get("data_root")
+    return load_dataset(shortcut.train_config.get("dataset", "kermany"), "test", shortcut.spec.input_size, root)
+
+
+def measure_conditions(clean: Checkpoint, shortcut: Checkpoint, test: ImageArrayDataset) -> dict:
+    """Both models on ``test`` under every condition (none, aligned, swapped, all), artefacts placed with
+    :data:`REPORT_SEED`. Returns ``{"clean": {condition: metrics}, "shortcut": {...}, "n", "dataset"}``."""
+    if clean.spec.input_size != shortcut.spec.input_size:
+        raise ValueError("the clean and shortcut models must take the same input size")
+    artefact, options = _artefact_of(shortcut)
+    test_sets = conditioned_test_sets(test, artefact, seed=REPORT_SEED, params=options)
+    out: dict = {name: condition_metrics(ck.model, test_sets)
+                 for name, ck in (("clean", clean), ("shortcut", shortcut))}
+    return {**out, "n": len(test), "dataset": test.name}
+
+
+def store_conditions(clean_path: str | os.PathLike[str], shortcut_path: str | os.PathLike[str],
+                     data_root: str | None = None) -> dict:
+    """Measure :func:`measure_conditions` on the whole test split and keep it in the shortcut checkpoint's
+    metrics (``metrics["conditions"]``), so that the app can show the table where the test split is absent.
+    Returns the conditions."""
+    clean, shortcut = load_checkpoint(clean_path), load_checkpoint(shortcut_path)
+    conditions = measure_conditions(clean, shortcut, _test_split(shortcut, data_root))
+    conditions["clean_checkpoint"] = Path(clean_path).name
+    save_checkpoint(shortcut_path, shortcut.model, train_config=shortcut.train_config,
+                    metrics={**shortcut.metrics, "conditions": conditions}, provenance=shortcut.provenance)
+    return conditions
+
+
 def build_report(
     clean_path: str | os.PathLike[str],
     shortcut_path: str | os.PathLike[str],
@@ -105,21 +136,14 @@ def build_report(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     clean, shortcut = load_checkpoint(clean_path), load_checkpoint(shortcut_path)
-    if clean.spec.input_size != shortcut.spec.input_size:
-        raise ValueError("the clean and shortcut models must take the same input size")
     artefact, options = _artefact_of(shortcut)
-    size = shortcut.spec.input_size
-    dataset_name = shortcut.train_config.get("dataset", "kermany")
-    root = data_root or shortcut.train_config.get("data_root")
-    test: ImageArrayDataset = load_dataset(dataset_name, "test", size, root)
-    test_sets = conditioned_test_sets(test, artefact, seed=REPORT_SEED, params=options)
+    test = _test_split(shortcut, data_root)
     report: dict = {"artefact": artefact, "artefact_options": options, "dataset": test.name,
                     "positive": test.class_names[1],
                     "clean": str(clean_path), "shortcut": str(shortcut_path), "methods": methods}
 
     step("load")
-    report["conditions"] = {name: condition_metrics(ck.model, test_sets)
-                            for name, ck in (("clean", clean), ("shortcut", shortcut))}
+    report["conditions"] = measure_conditions(clean, shortcut, test)
     step("conditions")
     report["counterfactual"] = {}
     for name, ck in (("clean", clean), ("shortcut", shortcut)):

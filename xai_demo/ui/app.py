@@ -31,7 +31,7 @@ from ..paths import MODELS_DIR, REPO_ROOT, SAMPLES_DIR, data_root
 from ..viz import grid, overlay
 from . import logic
 from .cases import Case, resolve_cases
-from .text import LANGS, about, artefact_name, class_name, t
+from .text import LANGS, about, artefact_name, class_name, dataset_name, t
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,8 @@ DEFAULT_METHODS = ["gradcam", "guided_backprop"]
 SANITY_DEFAULT = ["gradcam", "guided_backprop", "saliency"]
 MAX_UPLOAD = "20mb"
 BRUSH_COLOURS = ["#00e5ff", "#ff3bd4"]
-TRAIN_LIMITS = {"pneumoniamnist@28": 3000, "kermany@64": 1200}  # about 10-30 s of training on 2 cores
+TRAIN_LIMITS = {"pneumoniamnist@28": 3000, "kermany@64": 1200,  # about 10-30 s of training on 2 cores
+                "pneumoniamnist_sample@28": 2000, "kermany_sample@64": 1000}  # the whole embedded bundle
 SYSTEM_FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
 MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
 
@@ -509,7 +510,8 @@ def build_app(models_dir: str | os.PathLike[str] | None = None, *, lang: str = "
         return [(p.label(lg), p.key) for p in ctx.pairs]
 
     def train_data_choices(lg: str) -> list[tuple[str, str]]:
-        return [(t("train.data_option", lg, dataset=c.dataset, size=c.size), c.key) for c in ctx.train_choices]
+        return [(t("train.data_option", lg, dataset=dataset_name(c.dataset, lg), size=c.size), c.key)
+                for c in ctx.train_choices]
 
     default_pair = ctx.pairs[0] if ctx.pairs else None
     with gr.Blocks(title=t("app.title", lang), analytics_enabled=False, delete_cache=(120, 300),
@@ -836,13 +838,17 @@ def launch(demo, host: str = "127.0.0.1", port: int | None = 7860, *, warm_up: b
     """Queue and launch a built app offline (blocking unless ``prevent_thread_lock=True``), precomputing the
     teaching cases in the background so that nothing stalls on the projector."""
     demo.queue(default_concurrency_limit=4, max_size=200)
-    if warm_up:
+    block = not kwargs.pop("prevent_thread_lock", False)
+    result = demo.launch(**{**launch_kwargs(host, port), **kwargs, "prevent_thread_lock": True})
+    if warm_up:  # started once the page answers, so that it does not slow the cold start
         cb = demo.xai_callbacks
         thread = threading.Thread(target=cb.warm_up, name="xai-warm-up", daemon=True)
         thread.start()
         # at exit, let the warm-up finish its current item rather than killing it inside torch
         atexit.register(lambda: (cb.stop_warm_up.set(), thread.join(timeout=30)))
-    return demo.launch(**{**launch_kwargs(host, port), **kwargs})
+    if block:
+        demo.block_thread()
+    return result
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860, lang: str = "en", lecture: bool = False,

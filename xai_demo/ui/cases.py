@@ -1,9 +1,10 @@
-"""Curated teaching cases: a manifest in ``sample_images/cases.json`` resolved against the available data.
+"""Curated teaching cases: the manifest ``sample_images/cases.json``, embedded images first.
 
 A manifest entry names a dataset, a split and either a ``file`` (folder datasets such as Kermany) or an
-``index`` (MedMNIST), with a title and a one-line note in English and French. Entries whose data is absent
-are skipped; ``"file": "TODO"`` entries are placeholders. Any image a user drops into the samples folder is
-added as a case of its own. No image is ever copied into the repository.
+``index`` (MedMNIST), a teaching ``kind``, and a title and a one-line note in English and French. An entry
+with an ``embedded`` copy (``sample_images/cases/``, made by ``python -m xai_demo.samples build``) is always
+available; the others are references resolved against a data folder when one is given, and skipped
+otherwise. Any image a user drops into the samples folder is added as a case of its own.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data import kermany_folder, medmnist_file
 from ..errors import XaiDemoError
 from ..images import load_image
+from ..samples import MANIFEST as MANIFEST_NAME
 
-MANIFEST_NAME = "cases.json"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
-MEDMNIST_FILES = {"pneumoniamnist": "pneumoniamnist.npz", "breastmnist": "breastmnist.npz"}
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class CaseEntry:
     note: dict[str, str]
     file: str | None = None
     index: int | None = None
+    embedded: str | None = None  # path of the embedded copy, relative to the samples folder
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class Case:
         path: an image file, or None for an array-backed case.
         array: ``(H, W)`` uint8 pixels for array-backed cases (MedMNIST), else None.
         source: human-readable provenance, e.g. "kermany/test/NORMAL/IM-0017-0001.jpeg".
+        kind: the teaching category ("marker", "false_positive", ...; empty for a user's image).
     """
 
     id: str
@@ -53,6 +57,7 @@ class Case:
     path: Path | None = None
     array: np.ndarray | None = field(default=None, repr=False)
     source: str = ""
+    kind: str = ""
 
     def pixels(self) -> np.ndarray:
         """The case as ``(H, W)`` uint8 grayscale (ImageError if its file became unreadable)."""
@@ -78,28 +83,12 @@ def load_manifest(path: Path) -> list[CaseEntry]:
                 id=str(e["id"]), dataset=str(e["dataset"]), split=str(e.get("split", "test")),
                 title=dict(e["title"]), note=dict(e.get("note") or {"en": "", "fr": ""}),
                 file=e.get("file"), index=None if e.get("index") is None else int(e["index"]),
+                embedded=e.get("embedded"), kind=str(e.get("kind", "")),
             )
             for e in data["cases"]
         ]
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{path} is not a valid case manifest: {exc}") from exc
-
-
-def _kermany_folder(root: Path) -> Path | None:
-    for candidate in (root / "kermany_cxr_224", root):
-        if (candidate / "test").is_dir():
-            return candidate
-    return None
-
-
-def medmnist_file(root: Path | None, dataset: str) -> Path | None:
-    """The local MedMNIST npz file for ``dataset`` under ``root`` (or ``root/medmnist``), if present."""
-    if root is None or dataset not in MEDMNIST_FILES:
-        return None
-    for folder in (root / "medmnist", root):
-        if (folder / MEDMNIST_FILES[dataset]).is_file():
-            return folder / MEDMNIST_FILES[dataset]
-    return None
 
 
 def _medmnist_pixels(npz: Path, split: str, index: int, cache: dict) -> np.ndarray | None:
@@ -111,18 +100,23 @@ def _medmnist_pixels(npz: Path, split: str, index: int, cache: dict) -> np.ndarr
     return images[index] if 0 <= index < len(images) else None
 
 
-def resolve_entry(entry: CaseEntry, root: Path | None, cache: dict | None = None) -> Case | None:
-    """The case for ``entry`` if its data is available under ``root``, else None."""
+def resolve_entry(entry: CaseEntry, root: Path | None, cache: dict | None = None,
+                  samples_dir: Path | None = None) -> Case | None:
+    """The case for ``entry``: its embedded copy in ``samples_dir``, else its file under ``root``, else None."""
     cache = {} if cache is None else cache
+    source = f"{entry.dataset}/{entry.split}/{entry.file}"
+    if entry.embedded and samples_dir is not None and (samples_dir / entry.embedded).is_file():
+        return Case(entry.id, entry.title, entry.note, path=samples_dir / entry.embedded, source=source,
+                    kind=entry.kind)
     if root is None or (entry.file or "").upper() == "TODO":
         return None
     if entry.file is not None:
-        folder = _kermany_folder(root) if entry.dataset == "kermany" else root / entry.dataset
+        folder = kermany_folder(root) if entry.dataset == "kermany" else root / entry.dataset
         if folder is None:
             return None
         path = folder / entry.split / entry.file
-        return Case(entry.id, entry.title, entry.note, path=path,
-                    source=f"{entry.dataset}/{entry.split}/{entry.file}") if path.is_file() else None
+        return Case(entry.id, entry.title, entry.note, path=path, source=source,
+                    kind=entry.kind) if path.is_file() else None
     npz = medmnist_file(root, entry.dataset)
     if npz is None or entry.index is None:
         return None
@@ -130,7 +124,7 @@ def resolve_entry(entry: CaseEntry, root: Path | None, cache: dict | None = None
     if pixels is None:
         return None
     return Case(entry.id, entry.title, entry.note, array=pixels,
-                source=f"{entry.dataset}/{entry.split}[{entry.index}]")
+                source=f"{entry.dataset}/{entry.split}[{entry.index}]", kind=entry.kind)
 
 
 def folder_cases(folder: Path) -> list[Case]:
@@ -143,12 +137,14 @@ def folder_cases(folder: Path) -> list[Case]:
 
 
 def resolve_cases(samples_dir: Path, root: Path | None) -> list[Case]:
-    """Every available case: manifest entries found under ``root``, then the images in ``samples_dir``.
+    """Every available case: the embedded deck, the entries found under ``root``, then the images a user
+    dropped into ``samples_dir``.
 
     User images that cannot be decoded are skipped (they are checked once, here).
     """
     cache: dict = {}
-    cases = [c for c in (resolve_entry(e, root, cache) for e in load_manifest(samples_dir / MANIFEST_NAME)) if c]
+    entries = load_manifest(samples_dir / MANIFEST_NAME)
+    cases = [c for c in (resolve_entry(e, root, cache, samples_dir) for e in entries) if c]
     for case in folder_cases(samples_dir):
         try:
             case.pixels()

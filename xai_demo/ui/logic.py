@@ -29,7 +29,6 @@ from ..explain import explain, get_method, list_methods
 from ..metrics import attribution_share
 from ..paths import cache_dir
 from ..viz import overlay
-from .cases import medmnist_file
 from .text import artefact_name, class_name, t
 
 log = logging.getLogger(__name__)
@@ -452,10 +451,12 @@ def find_table(pair: Pair, reports_dir: Path | None = None, n: int = 200) -> dic
                     return {"clean": cond["clean"], "shortcut": cond["shortcut"], "source": source, "n": n_images}
             except (OSError, ValueError, KeyError, TypeError):
                 continue
-    for entry in (pair.shortcut, pair.clean):
-        conditions = entry.checkpoint.metrics.get("conditions")
-        if isinstance(conditions, dict) and "clean" in conditions and "shortcut" in conditions:
-            return {**conditions, "source": "checkpoint", "n": conditions.get("n", 0)}
+    stored = pair.shortcut.checkpoint.metrics.get("conditions")  # `xai-demo shortcut-report --store-conditions`
+    clean_name = pair.clean.checkpoint.path.name if pair.clean.checkpoint.path else None
+    if (isinstance(stored, dict) and "clean" in stored and "shortcut" in stored
+            and stored.get("clean_checkpoint", clean_name) == clean_name):
+        file = pair.shortcut.checkpoint.path.name if pair.shortcut.checkpoint.path else "?"
+        return {**stored, "source": "checkpoint", "file": file, "n": stored.get("n", 0)}
     cached = table_cache_path(pair, n)
     if cached.is_file():
         try:
@@ -500,7 +501,10 @@ def table_markdown(table: dict | None, lang: str) -> str:
             continue
         lines.append(f"| {t('cond.' + cond, lang)} | {c['auc']:.3f} | {c['accuracy']:.1%} | "
                      f"{s['auc']:.3f} | {s['accuracy']:.1%} |")
-    lines += ["", t("shortcut.table_source", lang, source=table.get("source", "?"), n=table.get("n", "?"))]
+    source = table.get("source", "?")
+    if source == "checkpoint":
+        source = t("shortcut.table_stored", lang, file=table.get("file", "?"))
+    lines += ["", t("shortcut.table_source", lang, source=source, n=table.get("n", "?"))]
     return "\n".join(lines)
 
 
@@ -579,23 +583,26 @@ class TrainChoice:
         return f"{self.dataset}@{self.size}"
 
 
+LIVE_TRAINING = (  # (full dataset, embedded subset, input size): the full one when present, else the subset
+    ("pneumoniamnist", "pneumoniamnist_sample", 28),
+    ("kermany", "kermany_sample", 64),
+)
+
+
 def dataset_available(root: Path | None, dataset: str) -> bool:
-    """Whether ``dataset``'s test split is on this machine under ``root`` (the app never downloads)."""
-    if root is None:
-        return False
-    if dataset == "kermany":
-        return (root / "kermany_cxr_224" / "test").is_dir() or (root / "test" / "NORMAL").is_dir()
-    return medmnist_file(root, dataset) is not None
+    """Whether ``dataset`` is on this machine (under ``root`` or embedded); the app never downloads."""
+    from ..data import DATASETS
+
+    return dataset in DATASETS and DATASETS.get(dataset).available(root)
 
 
 def train_choices(root: Path | None) -> list[TrainChoice]:
-    """Datasets available locally for live training (nothing is downloaded by the app)."""
+    """What a user may train on live: each full dataset found under ``root``, else its embedded subset."""
     out = []
-    if medmnist_file(root, "pneumoniamnist") is not None:
-        out.append(TrainChoice("pneumoniamnist", 28))
-    if dataset_available(root, "kermany") and ((root / "kermany_cxr_224" / "train").is_dir()
-                                                or (root / "train" / "NORMAL").is_dir()):
-        out.append(TrainChoice("kermany", 64))
+    for full, embedded, size in LIVE_TRAINING:
+        name = full if dataset_available(root, full) else embedded
+        if dataset_available(root, name):
+            out.append(TrainChoice(name, size))
     return out
 
 

@@ -30,15 +30,13 @@ TEXT: dict[str, dict[str, str]] = {
     # ------------------------------------------------------------------ cases and upload
     "cases.gallery": {"en": "Teaching cases (click one)", "fr": "Cas pédagogiques (cliquez sur un cas)"},
     "cases.none": {
-        "en": "**No sample images found.** Upload your own image below, or get the teaching cases: put the "
-              "Kermany chest X-rays (doi:10.17632/rscbjbr9sj.2, CC BY 4.0) and/or `pneumoniamnist.npz` "
-              "(MedMNIST v2) in a folder and start the app with `XAI_DEMO_DATA=<folder>` or "
-              "`xai-demo serve --data-root <folder>`; any PNG/JPEG you drop into `sample_images/` also appears here.",
-        "fr": "**Aucune image d'exemple trouvée.** Téléversez votre propre image ci-dessous, ou obtenez les cas "
-              "pédagogiques : placez les radiographies thoraciques de Kermany (doi:10.17632/rscbjbr9sj.2, "
-              "CC BY 4.0) et/ou `pneumoniamnist.npz` (MedMNIST v2) dans un dossier, puis lancez l'application "
-              "avec `XAI_DEMO_DATA=<dossier>` ou `xai-demo serve --data-root <dossier>` ; toute image PNG/JPEG "
-              "déposée dans `sample_images/` apparaît aussi ici.",
+        "en": "**The teaching cases are missing** (`sample_images/cases/`). Restore them with "
+              "`git checkout sample_images`, or rebuild them from the public data with "
+              "`python -m xai_demo.samples build --from <data folder>`. Meanwhile, upload your own image below.",
+        "fr": "**Les cas pédagogiques sont absents** (`sample_images/cases/`). Restaurez-les avec "
+              "`git checkout sample_images`, ou reconstruisez-les à partir des données publiques avec "
+              "`python -m xai_demo.samples build --from <dossier de données>`. En attendant, téléversez votre "
+              "propre image ci-dessous.",
     },
     "cases.upload": {"en": "…or upload a chest X-ray (PNG, JPEG, BMP, TIFF, WebP)",
                      "fr": "…ou téléversez une radiographie thoracique (PNG, JPEG, BMP, TIFF, WebP)"},
@@ -156,6 +154,8 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "shortcut.table_source": {"en": "Source: {source}, {n} test images.",
                               "fr": "Source : {source}, {n} images de test."},
+    "shortcut.table_stored": {"en": "measured on the whole test split and stored in `{file}`",
+                              "fr": "mesuré sur tout le jeu de test et conservé dans `{file}`"},
     "cond.none": {"en": "none (no artefact)", "fr": "aucun (pas d'artefact)"},
     "cond.aligned": {"en": "aligned (artefact on pneumonia only)", "fr": "aligné (artefact sur pneumopathies seules)"},
     "cond.swapped": {"en": "swapped (artefact on normals only)", "fr": "inversé (artefact sur normaux seuls)"},
@@ -237,10 +237,12 @@ TEXT: dict[str, dict[str, str]] = {
     "train.limit": {"en": "Training images (at most)", "fr": "Images d'entraînement (au plus)"},
     "train.run": {"en": "Train", "fr": "Entraîner"},
     "train.no_data": {
-        "en": "Training needs data: set `XAI_DEMO_DATA` to a folder holding `medmnist/pneumoniamnist.npz` "
-              "or `kermany_cxr_224/`.",
-        "fr": "L'entraînement nécessite des données : faites pointer `XAI_DEMO_DATA` vers un dossier contenant "
-              "`medmnist/pneumoniamnist.npz` ou `kermany_cxr_224/`.",
+        "en": "Training needs data, and the embedded bundles (`sample_images/bundles/`) are missing: restore them "
+              "with `git checkout sample_images`, or set `XAI_DEMO_DATA` to a folder holding "
+              "`medmnist/pneumoniamnist.npz` or `kermany_cxr_224/`.",
+        "fr": "L'entraînement nécessite des données, et les lots embarqués (`sample_images/bundles/`) sont "
+              "absents : restaurez-les avec `git checkout sample_images`, ou faites pointer `XAI_DEMO_DATA` vers "
+              "un dossier contenant `medmnist/pneumoniamnist.npz` ou `kermany_cxr_224/`.",
     },
     "train.progress": {"en": "Training", "fr": "Entraînement"},
     "train.done": {
@@ -346,6 +348,24 @@ identifiables (RGPD : les données de santé sont des données sensibles).
 {credits}
 """,
     },
+    "about.embedded": {
+        "en": "**Embedded teaching set** (`sample_images/`, for teaching only): the curated cases are unmodified "
+              "Kermany test-split films (CC BY 4.0) and the Train tab's bundles are downsized subsets of "
+              "PneumoniaMNIST and of the Kermany films (CC BY 4.0); every file, its source and its licence are "
+              "listed in `sample_images/ATTRIBUTION.md`.",
+        "fr": "**Jeu pédagogique embarqué** (`sample_images/`, usage pédagogique uniquement) : les cas choisis sont "
+              "des clichés non modifiés du jeu de test de Kermany (CC BY 4.0), et les lots de l'onglet Entraîner "
+              "des sous-ensembles réduits de PneumoniaMNIST et des clichés de Kermany (CC BY 4.0) ; chaque "
+              "fichier, sa source et sa licence sont listés dans `sample_images/ATTRIBUTION.md`.",
+    },
+    "dataset.pneumoniamnist": {"en": "PneumoniaMNIST (full, from the data folder)",
+                               "fr": "PneumoniaMNIST (complet, dossier de données)"},
+    "dataset.kermany": {"en": "Kermany chest X-rays (full, from the data folder)",
+                        "fr": "Radiographies de Kermany (complètes, dossier de données)"},
+    "dataset.pneumoniamnist_sample": {"en": "PneumoniaMNIST (embedded sample)",
+                                      "fr": "PneumoniaMNIST (échantillon embarqué)"},
+    "dataset.kermany_sample": {"en": "Kermany chest X-rays (embedded sample)",
+                               "fr": "Radiographies de Kermany (échantillon embarqué)"},
     "about.credits": {
         "en": "- MedMNIST v2 (PneumoniaMNIST, BreastMNIST): Yang J. et al. *Scientific Data* 10, 41 (2023), "
               "CC BY 4.0.\n"
@@ -384,7 +404,13 @@ REFERENCES = (
 def about(lang: str) -> str:
     """The About page in ``lang``: limits of saliency maps, responsibility, privacy, references, credits."""
     return t("about.body", lang, references="\n".join(f"- {r}" for r in REFERENCES),
-             credits=t("about.credits", lang))
+             credits=t("about.credits", lang) + "\n\n" + t("about.embedded", lang))
+
+
+def dataset_name(name: str, lang: str) -> str:
+    """A dataset registry name as a reader-friendly label in ``lang`` (the name itself when unknown)."""
+    key = f"dataset.{name}"
+    return t(key, lang) if key in TEXT else name
 
 
 def t(key: str, lang: str = "en", **fields: object) -> str:
