@@ -193,6 +193,10 @@ def cmd_shortcut_report(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    if not args.allow_network:
+        from .offline import block_outside_connections
+
+        block_outside_connections()  # before gradio is imported
     from .ui import serve
 
     serve(host=args.host, port=args.port, lang=args.lang, lecture=args.lecture, data_root=args.data_root,
@@ -288,11 +292,14 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Launch the web app on this machine (offline; nothing leaves it).")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind; 0.0.0.0 to share on a lecture-room network (default: %(default)s)")
-    p.add_argument("--port", type=int, default=7860, help="(default: %(default)s)")
+    p.add_argument("--port", type=int, default=None,
+                   help="port to listen on (default: 7860, or the next free one if another program holds it)")
     p.add_argument("--lang", default="en", choices=["en", "fr"], help="interface language (default: %(default)s)")
     p.add_argument("--lecture", action="store_true", help="start in lecture mode (large type, case deck)")
     p.add_argument("--data-root", default=None, help="folder holding the datasets (default: $XAI_DEMO_DATA)")
     p.add_argument("--models", default=None, help="folder of checkpoints to offer (default: the committed models/)")
+    p.add_argument("--allow-network", action="store_true",
+                   help="let the server process open outside connections (refused by default: it needs none)")
     p.set_defaults(func=cmd_serve)
     return parser
 

@@ -22,6 +22,7 @@ import csv
 import hashlib
 import json
 import shutil
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,7 +102,7 @@ def load_bundle(name: str, split: str, folder: Path = SAMPLES_DIR
         with np.load(path, allow_pickle=False) as z:
             images, labels = np.asarray(z[f"{split}_images"]), np.asarray(z[f"{split}_labels"], np.int64)
             names = tuple(str(n) for n in z["class_names"])
-    except (OSError, KeyError, ValueError) as exc:
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise DataError(
             f"the embedded bundle {path} has no readable {split!r} split ({exc}); restore it with `git checkout "
             f"sample_images` or rebuild it with `python -m xai_demo.samples build --from <data folder>`"

@@ -245,8 +245,8 @@ class Callbacks:
         or if ``tables``) the sanity checks of the cases and the shortcut test-set tables, so that nothing stalls
         on the projector. Returns the number of results computed. Meant to run in a background thread."""
         done = 0
-        for index in range(len(self.ctx.cases)):
-            for key in self.ctx.models:
+        for key in self.ctx.models:  # the default model first: the deck a lecturer walks becomes instant soonest
+            for index in range(len(self.ctx.cases)):
                 if self.stop_warm_up.is_set():
                     return done
                 try:
@@ -851,11 +851,19 @@ def launch(demo, host: str = "127.0.0.1", port: int | None = 7860, *, warm_up: b
     return result
 
 
-def serve(host: str = "127.0.0.1", port: int = 7860, lang: str = "en", lecture: bool = False,
+def serve(host: str = "127.0.0.1", port: int | None = None, lang: str = "en", lecture: bool = False,
           data_root: str | None = None, models_dir: str | None = None, **kwargs: Any) -> None:
-    """Build and launch the app (blocking) on ``host:port``; 127.0.0.1 by default, nothing leaves the machine."""
+    """Build and launch the app (blocking) on ``host:port``; 127.0.0.1 by default, nothing leaves the machine.
+
+    ``port=None`` takes 7860, or the next free port when another program holds it; the address is printed.
+    """
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-    launch(build_app(models_dir, lang=lang, lecture=lecture, data_root_dir=data_root), host, port, **kwargs)
+    demo = build_app(models_dir, lang=lang, lecture=lecture, data_root_dir=data_root)
+    block = not kwargs.pop("prevent_thread_lock", False)
+    launch(demo, host, port, prevent_thread_lock=True, **kwargs)
+    print(f"xai_demo is ready: open {demo.local_url} in a browser (Ctrl+C to stop)", flush=True)
+    if block:
+        demo.block_thread()
 
 
 __all__ = ["AppContext", "Callbacks", "build_app", "launch", "launch_kwargs", "serve", "theme"]

@@ -1,0 +1,95 @@
+"""Helpers shared by the browser tests and the cold-start benchmark: Debian's Chromium driven by Playwright,
+a request router that keeps pages on this machine, and ``xai-demo serve`` run as a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+READY = "xai_demo is ready: open "
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium ($XAI_DEMO_CHROMIUM, /usr/bin/chromium or on PATH), or None."""
+    for candidate in (os.environ.get("XAI_DEMO_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
+                      shutil.which("chromium-browser")):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
+class Offline:
+    """Routes every request of a page: loopback ones continue, any other is recorded and aborted."""
+
+    def __init__(self) -> None:
+        self.external: list[str] = []
+
+    def __call__(self, route) -> None:  # noqa: ANN001 (playwright Route)
+        url = route.request.url
+        if url.startswith(("data:", "blob:")) or urlparse(url).hostname in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            self.external.append(url)
+            route.abort()
+
+
+@dataclass
+class ServerProcess:
+    """``xai-demo serve`` in a subprocess: its URL once ready, and everything it wrote to stderr."""
+
+    process: subprocess.Popen
+    url: str
+    started: float  # time.perf_counter() just before the process was spawned
+    ready_after: float  # seconds from spawn to the ready line
+    stderr: list[str] = field(default_factory=list)
+
+    def stop(self) -> str:
+        """Stop the server and return its whole stderr."""
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        return "".join(self.stderr)
+
+
+def start_server(args: Sequence[str] = (), env: dict[str, str] | None = None, timeout: float = 180.0
+                 ) -> ServerProcess:
+    """Spawn ``python -m xai_demo.cli serve ARGS`` and wait for its ready line (it picks a free port itself).
+
+    Raises:
+        RuntimeError: the server exited or did not get ready within ``timeout`` seconds (its stderr included).
+    """
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "xai_demo.cli", "serve", *args], env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    lines: queue.Queue[str] = queue.Queue()
+    errors: list[str] = []
+    threading.Thread(target=lambda: [lines.put(x) for x in process.stdout], daemon=True).start()
+    threading.Thread(target=lambda: [errors.append(x) for x in process.stderr], daemon=True).start()
+    deadline = started + timeout
+    while time.perf_counter() < deadline:
+        try:
+            line = lines.get(timeout=0.05)
+        except queue.Empty:
+            if process.poll() is not None:
+                break
+            continue
+        if line.startswith(READY):
+            url = line[len(READY):].split()[0]
+            return ServerProcess(process, url, started, time.perf_counter() - started, errors)
+    process.kill()
+    raise RuntimeError(f"xai-demo serve did not get ready: {''.join(errors)[-3000:]}")

@@ -1,0 +1,199 @@
+"""Proof of the out-of-the-box promise: a fresh machine, no data folder, an empty cache, no network.
+
+``xai-demo serve`` runs as a real subprocess with ``XAI_DEMO_DATA`` unset and fresh ``HOME`` and cache
+folders; its offline guard (on by default) refuses and logs any outside connection. Headless Chromium walks
+every tab on the embedded teaching set: a case explained, an artefact added, a sanity stage shown, a model
+trained, three quiz questions answered. Every browser request must stay on 127.0.0.1, and the server must
+log no refused connection.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from browser_support import CHROMIUM_ARGS, Offline, ServerProcess, chromium_path, start_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+TIMEOUT = 90_000  # ms, for the first computations of a fresh server on a busy machine
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    home = tmp_path_factory.mktemp("fresh_home")
+    env = {k: v for k, v in os.environ.items() if k not in ("XAI_DEMO_DATA", "XAI_DEMO_CACHE", "XDG_CACHE_HOME")}
+    env.update(HOME=str(home), XAI_DEMO_CACHE=str(home / "cache"), GRADIO_TEMP_DIR=str(home / "gradio"))
+    proc = start_server(env=env)
+    yield proc
+    stderr = proc.stop()
+    assert "offline mode: refused" not in stderr, stderr[-3000:]
+    assert not (home / "cache" / "folders").exists(), "no dataset should have been decoded into the cache"
+
+
+@pytest.fixture(scope="module")
+def page(server: ServerProcess):
+    chromium = chromium_path()
+    if chromium is None:
+        if IN_CI:
+            pytest.fail("no Chromium binary (CI must run the browser tests)")
+        pytest.skip("no Chromium binary (apt-get install chromium)")
+    if not IN_CI:
+        pytest.importorskip("playwright.sync_api")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-GB")
+        offline = Offline()
+        context.route("**/*", offline)
+        pg = context.new_page()
+        errors: list[str] = []
+        pg.on("pageerror", lambda exc: errors.append(str(exc)))
+        pg.goto(server.url)
+        yield pg
+        browser.close()
+        assert offline.external == [], f"requests left the machine: {offline.external}"
+        assert errors == [], f"JavaScript errors: {errors}"
+
+
+def _wait_text(page, selector: str, pattern: str, timeout: int = TIMEOUT) -> str:
+    page.wait_for_function("([s, p]) => new RegExp(p).test((document.querySelector(s) || {}).innerText || '')",
+                           arg=[selector, pattern], timeout=timeout)
+    return page.locator(selector).inner_text()
+
+
+def _tab(page, name: str) -> None:
+    page.locator(f"#tab-{name}-button").click()
+
+
+def test_walk_every_tab_with_the_embedded_set_only(page) -> None:
+    # Explore: the first curated case is explained on load, from the embedded deck
+    page.wait_for_selector("#maps img", timeout=TIMEOUT)
+    assert "Bacterial pneumonia" in _wait_text(page, "#case-text", "Case")
+    assert re.search(r"predicts \*?\*?(normal|pneumonia)", _wait_text(page, "#prediction-text", "predicts"))
+    assert page.locator("#case-gallery button.thumbnail-item").count() >= 24
+    page.locator("#next-case").click()
+    _wait_text(page, "#case-text", "Viral pneumonia")
+
+    # Shortcuts: both twins on the case with the artefact added, and the stored test-set table
+    _tab(page, "shortcut")
+    page.locator("#compare").click()
+    _wait_text(page, "#shortcut-text", "P\\(pneumonia\\)")
+    assert "on the artefact" in page.locator("#clean-text").inner_text()
+    assert page.locator("#shortcut-picture img").count() == 1 and page.locator("#clean-picture img").count() == 1
+    table = _wait_text(page, "#table", "swapped")
+    assert "0.260" in table and "624 test images" in table  # measured on the whole test split, stored
+
+    # Sanity check: run, then show the first randomisation stage
+    _tab(page, "sanity")
+    page.locator("#sanity-run").click()
+    _wait_text(page, "#sanity-text", "Spearman")
+    page.locator("#stage input[type=number]").fill("1")
+    page.locator("#stage input[type=number]").press("Enter")
+    _wait_text(page, "#sanity-text", "so far: head")
+
+    # Train: a shortcut model on the embedded PneumoniaMNIST bundle, then explore it
+    _tab(page, "train")
+    assert "embedded sample" in page.locator("#train-data input").input_value()
+    page.locator("#train-run").click()
+    assert "Test AUC" in _wait_text(page, "#train-text", "Done in", timeout=180_000)
+    _tab(page, "explore")
+    page.wait_for_function("() => document.querySelector('#model input').value.includes('Your model #1')",
+                           timeout=TIMEOUT)
+
+    # Quiz: three questions answered, the score follows
+    _tab(page, "quiz")
+    for n in (1, 2, 3):
+        page.locator("#quiz-next").click()
+        _wait_text(page, "#quiz-text", f"Question {n}")
+        page.locator("#quiz-artefact" if n % 2 else "#quiz-pathology").click()
+        _wait_text(page, "#quiz-score", f"/ {n}")
+        assert "%" in page.locator("#quiz-reveal").inner_text()
+
+    # About: the embedded set is credited
+    _tab(page, "about")
+    about = _wait_text(page, "#about", "ATTRIBUTION")
+    assert "CC BY 4.0" in about and "Kermany" in about and "teaching only" in about
+
+
+def test_the_server_refuses_outside_connections(tmp_path: Path) -> None:
+    """The guard behind the walk above: an outside connection from the server process is refused and logged."""
+    import subprocess
+    import sys
+
+    code = ("import socket; from xai_demo.offline import block_outside_connections, refused_connections\n"
+            "block_outside_connections()\n"
+            "s = socket.socket(); s.settimeout(2)\n"
+            "try:\n    s.connect(('192.0.2.1', 80))\nexcept ConnectionRefusedError as e:\n    print('refused', e)\n"
+            "try:\n    socket.getaddrinfo('example.org', 443)\nexcept socket.gaierror:\n    print('dns refused')\n"
+            "srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen()\n"
+            "c = socket.create_connection(srv.getsockname(), timeout=2); print('loopback ok')\n"
+            "print(refused_connections())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
+    assert "refused offline mode" in out and "dns refused" in out and "loopback ok" in out, out
+    assert "['192.0.2.1:80', 'DNS example.org']" in out
+
+
+# ----------------------------------------------------------------------------- screenshots for the README (opt-in)
+
+SHOT_VIEWPORTS = {"normal": (1400, 1000), "lecture": (1920, 1080)}
+IMAGES_LOADED = "() => [...document.images].every((i) => i.complete)"
+
+
+def _shoot_tab(page, name: str) -> None:
+    """Open tab ``name`` and do what a person would do there before looking."""
+    _tab(page, name)
+    if name == "shortcut":
+        page.locator("#compare").click()
+        _wait_text(page, "#shortcut-text", "P\\(")
+    elif name == "sanity":
+        page.locator("#sanity-run").click()
+        page.wait_for_selector("#sanity-maps img", timeout=TIMEOUT)
+    elif name == "train":
+        page.locator("#train-run").click()
+        _wait_text(page, "#train-text", "AUC", timeout=180_000)
+    elif name == "quiz":
+        page.locator("#quiz-next").click()
+        page.wait_for_selector("#quiz-picture img", timeout=TIMEOUT)
+        page.locator("#quiz-artefact").click()
+        _wait_text(page, "#quiz-reveal", "%")
+    page.wait_for_function(IMAGES_LOADED, timeout=TIMEOUT)
+
+
+@pytest.mark.skipif(not os.environ.get("XAI_DEMO_SCREENSHOTS"), reason="set XAI_DEMO_SCREENSHOTS=<folder>")
+@pytest.mark.parametrize("lang", ["en", "fr"])
+@pytest.mark.parametrize("mode", ["normal", "lecture"])
+def test_screenshots(tmp_path: Path, lang: str, mode: str) -> None:
+    """Every tab of the out-of-the-box app (embedded set, committed models), as PNGs for docs/."""
+    from PIL import Image
+    from playwright.sync_api import sync_playwright
+
+    out = Path(os.environ["XAI_DEMO_SCREENSHOTS"])
+    out.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k != "XAI_DEMO_DATA"}
+    env["XAI_DEMO_CACHE"] = str(tmp_path / "cache")
+    server = start_server(["--lang", lang, *(["--lecture"] if mode == "lecture" else [])], env=env)
+    width, height = SHOT_VIEWPORTS[mode]
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.goto(server.url)
+            page.wait_for_selector("#maps img", timeout=TIMEOUT)
+            for name in ("explore", "shortcut", "sanity", "train", "quiz", "about"):
+                _shoot_tab(page, name)
+                page.evaluate("window.scrollTo(0, 0)")
+                path = out / f"{name}_{mode}_{lang}.png"
+                page.screenshot(path=str(path))
+                picture = Image.open(path).convert("RGB")
+                scale = 1200 / picture.width
+                picture = picture.resize((1200, round(picture.height * scale)), Image.Resampling.LANCZOS)
+                picture.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
+            browser.close()
+    finally:
+        server.stop()
