@@ -175,7 +175,11 @@ def test_case_deck_by_click_and_key(page) -> None:
 
 
 def test_gallery_click_selects_a_case(page) -> None:
-    page.locator("#case-gallery button.thumbnail-item").nth(2).click()
+    from xai_demo.paths import SAMPLES_DIR
+    from xai_demo.ui.cases import resolve_cases
+
+    index = [c.id for c in resolve_cases(SAMPLES_DIR, None)].index("pneumonia_big_R")  # "a large 'R' marker"
+    page.locator("#case-gallery button.thumbnail-item").nth(index).click()
     page.wait_for_function("() => document.querySelector('#case-text').innerText.includes('large')",
                            timeout=TIMEOUT)
 
