@@ -93,3 +93,29 @@ def start_server(args: Sequence[str] = (), env: dict[str, str] | None = None, ti
             return ServerProcess(process, url, started, time.perf_counter() - started, errors)
     process.kill()
     raise RuntimeError(f"xai-demo serve did not get ready: {''.join(errors)[-3000:]}")
+
+
+@dataclass
+class WatchedPage:
+    """A page whose requests are kept on this machine and whose JavaScript errors are collected."""
+
+    page: object  # playwright Page
+    offline: Offline
+    errors: list[str]
+
+    def check(self) -> None:
+        """Fail if any request left the machine or any script raised."""
+        assert self.offline.external == [], f"requests left the machine: {self.offline.external}"
+        assert self.errors == [], f"JavaScript errors: {self.errors}"
+
+
+def open_page(browser, url: str, width: int = 1400, height: int = 1000, locale: str = "en-GB") -> WatchedPage:  # noqa: ANN001
+    """A new context and page on ``url``, routed through :class:`Offline`, collecting page errors."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
+    offline = Offline()
+    context.route("**/*", offline)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url)
+    return WatchedPage(page, offline, errors)

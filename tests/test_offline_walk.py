@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM_ARGS, Offline, ServerProcess, chromium_path, start_server
+from browser_support import CHROMIUM_ARGS, ServerProcess, chromium_path, open_page, start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -48,17 +48,10 @@ def page(server: ServerProcess):
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-GB")
-        offline = Offline()
-        context.route("**/*", offline)
-        pg = context.new_page()
-        errors: list[str] = []
-        pg.on("pageerror", lambda exc: errors.append(str(exc)))
-        pg.goto(server.url)
-        yield pg
+        watched = open_page(browser, server.url)
+        yield watched.page
         browser.close()
-        assert offline.external == [], f"requests left the machine: {offline.external}"
-        assert errors == [], f"JavaScript errors: {errors}"
+        watched.check()
 
 
 def _wait_text(page, selector: str, pattern: str, timeout: int = TIMEOUT) -> str:

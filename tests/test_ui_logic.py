@@ -354,3 +354,33 @@ def test_importing_the_ui_package_does_not_import_gradio() -> None:
     code = "import sys, xai_demo.ui; print('gradio' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_committed_pairs_carry_their_measured_table() -> None:
+    """Without any test split on the machine, the Shortcuts tab shows the numbers measured on the whole split."""
+    from xai_demo.paths import MODELS_DIR
+
+    pairs = {p.shortcut.key: p for p in logic.pair_models(logic.discover_models(MODELS_DIR))}
+    assert set(pairs) == {"cxr_shortcut_marker_128", "cxr_shortcut_token_64"}
+    for pair in pairs.values():
+        table = logic.find_table(pair)
+        assert table["source"] == "checkpoint" and table["n"] == 624
+        assert table["shortcut"]["swapped"]["auc"] < 0.3 < 0.9 < table["clean"]["swapped"]["auc"]
+        md = logic.table_markdown(table, "fr")
+        assert "conservé dans `" + pair.shortcut.key + ".pt`" in md and "624 images de test" in md
+
+
+@pytest.mark.data
+def test_stored_tables_match_a_live_measurement(data_root: Path) -> None:
+    """What the checkpoints store is what the test split gives today (same placements, same models)."""
+    from xai_demo.paths import MODELS_DIR
+    from xai_demo.report import measure_conditions, shortcut_test_split
+
+    for pair in logic.pair_models(logic.discover_models(MODELS_DIR)):
+        stored = pair.shortcut.checkpoint.metrics["conditions"]
+        live = measure_conditions(pair.clean.checkpoint, pair.shortcut.checkpoint,
+                                  shortcut_test_split(pair.shortcut.checkpoint, str(data_root)))
+        for model in ("clean", "shortcut"):
+            for cond in ("none", "aligned", "swapped", "all"):
+                assert live[model][cond]["auc"] == pytest.approx(stored[model][cond]["auc"], abs=1e-9)
+                assert live[model][cond]["accuracy"] == pytest.approx(stored[model][cond]["accuracy"], abs=1e-9)

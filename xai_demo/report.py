@@ -82,7 +82,7 @@ def _f(x: float, digits: int = 3) -> str:
     return "n/a" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.{digits}f}"
 
 
-def _test_split(shortcut: Checkpoint, data_root: str | None) -> ImageArrayDataset:
+def shortcut_test_split(shortcut: Checkpoint, data_root: str | None) -> ImageArrayDataset:
     """The whole test split of the data the shortcut model was trained on, at its input size."""
     root = data_root or shortcut.train_config.get("data_root")
     return load_dataset(shortcut.train_config.get("dataset", "kermany"), "test", shortcut.spec.input_size, root)
@@ -106,7 +106,7 @@ def store_conditions(clean_path: str | os.PathLike[str], shortcut_path: str | os
     metrics (``metrics["conditions"]``), so that the app can show the table where the test split is absent.
     Returns the conditions."""
     clean, shortcut = load_checkpoint(clean_path), load_checkpoint(shortcut_path)
-    conditions = measure_conditions(clean, shortcut, _test_split(shortcut, data_root))
+    conditions = measure_conditions(clean, shortcut, shortcut_test_split(shortcut, data_root))
     conditions["clean_checkpoint"] = Path(clean_path).name
     save_checkpoint(shortcut_path, shortcut.model, train_config=shortcut.train_config,
                     metrics={**shortcut.metrics, "conditions": conditions}, provenance=shortcut.provenance)
@@ -137,7 +137,7 @@ def build_report(
     out.mkdir(parents=True, exist_ok=True)
     clean, shortcut = load_checkpoint(clean_path), load_checkpoint(shortcut_path)
     artefact, options = _artefact_of(shortcut)
-    test = _test_split(shortcut, data_root)
+    test = shortcut_test_split(shortcut, data_root)
     report: dict = {"artefact": artefact, "artefact_options": options, "dataset": test.name,
                     "positive": test.class_names[1],
                     "clean": str(clean_path), "shortcut": str(shortcut_path), "methods": methods}

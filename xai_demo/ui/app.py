@@ -324,7 +324,8 @@ class Callbacks:
         pair = self.ctx.pair(pair_key)
         if pair is None:
             return t("shortcut.no_pair", lang)
-        table = logic.find_table(pair, self.ctx.reports_dir)
+        live = compute and logic.dataset_available(self.ctx.root, pair.shortcut.dataset)  # the test split is here
+        table = None if live else logic.find_table(pair, self.ctx.reports_dir)
         if table is None and compute:
             try:
                 table = logic.compute_table(pair, self.ctx.root, on_progress=progress)
