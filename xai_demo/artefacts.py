@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from tqdm.auto import tqdm
 
-from .errors import DataError, ImageError
+from .errors import ConfigError, DataError, ImageError
 from .registry import Registry
 
 if TYPE_CHECKING:  # importing .data pulls in torch; only as_dataset() needs it at run time
@@ -799,7 +799,7 @@ def confound(
                 src.astype(np.float32) / np.float32(255), spec.artefact, position=spec.position,
                 seed=spec.seed * 1_000_003 + int(i), avoid=avoid, **kwargs,
             )
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:  # bad options reach the artefact makers as TypeError too
             raise DataError(f"image {i} of {dataset.name or 'the dataset'}: {exc}") from exc
         out = src.copy()
         out[res.mask] = np.clip(np.rint(res.image[res.mask] * 255), 0, 255).astype(np.uint8)
@@ -809,3 +809,18 @@ def confound(
     return ConfoundedDataset(
         images, labels, masks, has, dataset.class_names, spec, name, dataset.files
     )
+
+
+def check_artefact(name: str, params: dict[str, Any]) -> None:
+    """Draw ``name`` with ``params`` once on a blank 64 px image, so that a bad option is reported before a
+    dataset is loaded.
+
+    Raises:
+        RegistryError: unknown artefact. ConfigError: an option it does not take or cannot use.
+    """
+    ARTEFACTS.get(name)
+    try:
+        add_artefact(np.zeros((64, 64), np.float32), name, avoid=central_region(64, 64),
+                     **{"position": "random_outside", **params})
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ConfigError(f"artefact {name!r} cannot be drawn with options {params}: {exc}") from None
