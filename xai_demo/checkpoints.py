@@ -271,8 +271,11 @@ def model_card(checkpoint: Checkpoint, command: str = "") -> str:
                  f"trained in {metrics.get('train_seconds', 'n/a')} s on {metrics.get('machine', 'n/a')}")
     if command:
         lines += ["", "Reproduce with:", "", f"    {command}"]
-    lines += ["", f"Decision threshold on P({spec.class_names[1]}): {spec.threshold:.3f}, chosen on the validation "
-              "split (carved from train), never on test.", ""]
+    if spec.threshold is None:
+        lines += ["", f"Decision threshold on P({spec.class_names[1]}): 0.5 (none was chosen on validation data).", ""]
+    else:
+        lines += ["", f"Decision threshold on P({spec.class_names[1]}): {spec.threshold:.3f}, chosen on the "
+                  "validation split (carved from train), never on test.", ""]
     lines += ["| split | n | accuracy | AUC | sensitivity | specificity |", "|---|---|---|---|---|---|"]
     for split, m in (("validation", val), ("test", test)):
         if m:
