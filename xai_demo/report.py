@@ -101,12 +101,6 @@ def build_report(
     methods = list(methods or list_methods())
     steps = ["load", "conditions", "counterfactuals", "attribution: clean", "attribution: shortcut",
              "faithfulness", "sanity checks", "natural markers", "figures"]
-    bar = tqdm(total=len(steps), desc="shortcut report", unit="step")
-
-    def step(name: str) -> None:
-        bar.set_postfix_str(name)
-        bar.update(1)
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     clean, shortcut = load_checkpoint(clean_path), load_checkpoint(shortcut_path)
@@ -122,6 +116,12 @@ def build_report(
     report: dict = {"artefact": artefact, "artefact_options": options, "dataset": test.name,
                     "positive": test.class_names[1],
                     "clean": str(clean_path), "shortcut": str(shortcut_path), "methods": methods}
+
+    bar = tqdm(total=len(steps), desc="shortcut report", unit="step")  # after the checks: errors stay one line
+
+    def step(name: str) -> None:
+        bar.set_postfix_str(name)
+        bar.update(1)
 
     step("load")
     report["conditions"] = {name: condition_metrics(ck.model, test_sets)
