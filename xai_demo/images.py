@@ -47,6 +47,7 @@ def _open(source: ImageSource) -> Image.Image:
         stream = source
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # damaged metadata: the file is refused or read anyway
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return Image.open(stream, formats=ACCEPTED_FORMATS)
     except UnidentifiedImageError:
@@ -96,8 +97,10 @@ def load_image(source: ImageSource, mode: Literal["L", "RGB"] = "L") -> Image.Im
             "accepted; resize it first"
         )
     try:
-        img.load()
-        img = ImageOps.exif_transpose(img)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            img.load()
+            img = ImageOps.exif_transpose(img)
     except (OSError, ValueError, SyntaxError) as exc:
         raise ImageError(f"the image data is truncated or corrupt ({exc}); re-export the file") from None
     if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
