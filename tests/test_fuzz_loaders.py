@@ -61,3 +61,39 @@ def test_load_checkpoint_lets_only_checkpoint_errors_escape(tmp_path: Path) -> N
     property_()
     assert _peak_rss_kib() - before < MEMORY_GROWTH_KIB
     assert outcomes.get("loaded") and outcomes.get("refused"), outcomes
+
+
+# ----------------------------------------------------------------------------- escapes the long run found, kept
+
+
+def test_png_with_a_truncated_header_chunk_is_an_image_error() -> None:
+    import io
+
+    from PIL import Image
+
+    from xai_demo.errors import ImageError
+    from xai_demo.images import load_image
+
+    buf = io.BytesIO()
+    Image.new("L", (4, 4)).save(buf, "PNG")
+    data = bytearray(buf.getvalue())
+    data[8:12] = (5).to_bytes(4, "big")  # IHDR declares 5 bytes instead of 13: Pillow raised ValueError
+    with pytest.raises(ImageError, match="could not be opened"):
+        load_image(bytes(data))
+
+
+def test_checkpoint_whose_pickle_names_a_bad_storage_id_is_a_checkpoint_error(tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    from xai_demo.checkpoints import load_checkpoint
+    from xai_demo.errors import CheckpointError
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("archive/data.pkl", b"\x80\x02K\x01Q.")  # persistent id 1, not a tuple: torch asserted
+        z.writestr("archive/version", b"3\n")
+        z.writestr("archive/byteorder", b"little")
+    (tmp_path / "bad_id.pt").write_bytes(buf.getvalue())
+    with pytest.raises(CheckpointError, match="not a loadable"):
+        load_checkpoint(tmp_path / "bad_id.pt")

@@ -172,7 +172,8 @@ def _unpickle(name: str, data: bytes) -> Any:
             warnings.simplefilter("ignore", UserWarning)  # e.g. "Detected pickle protocol 84": refused below
             return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError, struct.error,
-            AttributeError, TypeError, KeyError, IndexError, OSError, UnicodeDecodeError, OverflowError) as exc:
+            AttributeError, TypeError, KeyError, IndexError, OSError, UnicodeDecodeError, OverflowError,
+            AssertionError, NotImplementedError, RecursionError) as exc:  # torch's unpickler asserts on bad ids
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(
             f"{name} is not a loadable xai_demo checkpoint ({first[:300]}). Only files written by "
