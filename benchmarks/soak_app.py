@@ -6,9 +6,10 @@ answers quiz questions, runs one sanity check and trains one small model of thei
 time, as in the app), then leaves: the session state is dropped. Every ``--sample`` seconds the process's
 resident memory, open file descriptors, threads, pictures on disk and cache size are recorded.
 
-Reported: calls and errors per callback, latencies, RSS at start / middle / end and the drift from the
-middle to the end (after warm-up), file descriptors at start and end, and after the students have left:
-how many of their models are still alive (should be 0) and how many pictures remain once the store prunes.
+Reported: calls and errors per callback, latencies, RSS at the start (app built), the middle and the end
+of the phase when every student is active, and the drift from the middle to the end (after warm-up), the
+shared result cache's size (bounded), file descriptors, and after the students have left: how many of
+their models are still alive (should be 0) and how many pictures remain once the store prunes.
 
     XAI_DEMO_DATA=../shared/data .venv/bin/python benchmarks/soak_app.py --sessions 8 --minutes 3
 """
@@ -38,9 +39,9 @@ def _rss_mib() -> float:
         return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmRSS:"))
 
 
-def _sample(cb, started: float) -> dict:
+def _sample(cb, started: float, active: int) -> dict:
     store = cb.ctx.store.folder
-    return {"t_s": round(time.monotonic() - started, 1), "rss_mib": round(_rss_mib(), 1),
+    return {"t_s": round(time.monotonic() - started, 1), "students_active": active, "rss_mib": round(_rss_mib(), 1),
             "fds": len(os.listdir("/proc/self/fd")), "threads": threading.active_count(),
             "pictures": sum(1 for _ in store.iterdir()), "cache": len(cb.ctx.cache)}
 
@@ -156,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     deadline = started + 60 * args.minutes
-    samples = [_sample(cb, started)]
+    samples = [_sample(cb, started, 0)]
     sessions_done: list[int] = []
     students = [Student(cb, i, deadline, stats, lock, user_models, upload_dir) for i in range(args.sessions)]
     threads = [threading.Thread(target=lambda s=s: sessions_done.append(s.run(train_choice)), name=f"student{i}")
@@ -165,16 +166,17 @@ def main(argv: list[str] | None = None) -> int:
         thread.start()
     while any(thread.is_alive() for thread in threads):
         time.sleep(args.sample)
-        samples.append(_sample(cb, started))
+        samples.append(_sample(cb, started, sum(thread.is_alive() for thread in threads)))
     for thread in threads:
         thread.join()
 
     del students, threads
     gc.collect()
-    after = _sample(cb, started)
+    after = _sample(cb, started, 0)
     cb.ctx.store.max_age = 0.0
     pruned = cb.ctx.store.prune(force=True)
-    middle = samples[len(samples) // 2]
+    loaded = [x for x in samples if x["students_active"] == args.sessions]  # every student still active
+    middle, end = loaded[len(loaded) // 2], loaded[-1]
     report = {
         "sessions_at_once": args.sessions, "minutes": args.minutes, "students_served": sum(sessions_done),
         "train_choice": train_choice, "cpu_threads": os.cpu_count(), "torch_threads": torch.get_num_threads(),
@@ -184,10 +186,12 @@ def main(argv: list[str] | None = None) -> int:
                   for name, s in sorted(stats.items())},
         "errors": sum(len(s["errors"]) for s in stats.values()),
         "error_samples": sorted({e for s in stats.values() for e in s["errors"]})[:5],
-        "rss_mib": {"start": samples[0]["rss_mib"], "middle": middle["rss_mib"], "end": samples[-1]["rss_mib"],
-                    "max": max(s["rss_mib"] for s in samples),
-                    "drift_middle_to_end": round(samples[-1]["rss_mib"] - middle["rss_mib"], 1)},
-        "fds": {"start": samples[0]["fds"], "middle": middle["fds"], "end": samples[-1]["fds"],
+        "rss_mib": {"start": samples[0]["rss_mib"], "middle": middle["rss_mib"], "end": end["rss_mib"],
+                    "after_students_left": after["rss_mib"], "max": max(s["rss_mib"] for s in samples),
+                    "drift_middle_to_end": round(end["rss_mib"] - middle["rss_mib"], 1),
+                    "middle_t_s": middle["t_s"], "end_t_s": end["t_s"]},
+        "shared_cache_entries": {"middle": middle["cache"], "end": end["cache"], "capacity": cb.ctx.cache.capacity},
+        "fds": {"start": samples[0]["fds"], "middle": middle["fds"], "end": end["fds"],
                 "after_students_left": after["fds"]},
         "pictures": {"max_on_disk": max(s["pictures"] for s in samples), "after_students_left": after["pictures"],
                      "pruned_at_end": pruned, "left_after_prune": sum(1 for _ in cb.ctx.store.folder.iterdir())},

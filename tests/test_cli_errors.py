@@ -69,6 +69,9 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     (root / "a_file").write_text("x")
     three = make_xray_folder(root / "three_classes", classes=("A", "B", "C"), n_per_class=2)
     (root / "empty_data" / "train" / "A").mkdir(parents=True)
+    for cls in ("A", "B"):
+        (root / "broken_data" / "train" / cls).mkdir(parents=True)
+        (root / "broken_data" / "train" / cls / "x.png").write_bytes(b"not a png")
     return {"root": root, "clean": clean, "short": short, "three": three, **{
         p.stem: p for p in root.iterdir() if p.suffix in (".pt", ".png") or p.name == "a_file"}}
 
@@ -130,6 +133,8 @@ BAD_OPTIONS = {  # argv (after filling) -> words
     "three classes": (["train", "--data", "{three}", "--size", "28", "--epochs", "1", "--out", "{root}/m.pt"],
                       "binary"),
     "no images": (["train", "--data", "{root}/empty_data", "--out", "{root}/m.pt"], "no .png/.jpg/.jpeg images"),
+    "only unreadable images": (["train", "--data", "{root}/broken_data", "--out", "{root}/m.pt"],
+                               "none of the 2 images"),
     "kermany without data": (["evaluate", "--model", "{clean}", "--data", "kermany", "--data-root",
                               "{root}/nowhere"], "no 'test' folder"),
     "evaluate split": (["evaluate", "--model", "{clean}", "--split", "holdout"], "--split"),

@@ -293,6 +293,8 @@ def load_image_folder(folder: str | os.PathLike[str], split: str, size: int) -> 
         import warnings
 
         warnings.warn(f"skipped {len(bad)} unreadable images in {split_dir}: {bad[:5]}", stacklevel=2)
+    if not images:
+        raise DataError(f"none of the {len(files)} images under {split_dir} could be read; check the files")
     dataset = ImageArrayDataset(
         np.stack(images), np.asarray(labels, np.int64), tuple(classes), name, tuple(kept)
     )
