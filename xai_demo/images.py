@@ -16,7 +16,7 @@ from typing import BinaryIO, Literal, Union
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import ImageError
+from .errors import ConfigError, ImageError
 
 ImageSource = Union[str, os.PathLike, bytes, bytearray, BinaryIO, Image.Image]  # noqa: UP007 (runtime alias, py3.10)
 
@@ -92,7 +92,7 @@ def load_image(source: ImageSource, mode: Literal["L", "RGB"] = "L") -> Image.Im
         ImageError: empty, truncated or corrupt data, a non-image, or more than ``MAX_PIXELS`` pixels.
     """
     if mode not in ("L", "RGB"):
-        raise ValueError(f"mode must be 'L' or 'RGB', not {mode!r}")
+        raise ConfigError(f"mode must be 'L' or 'RGB', not {mode!r}")
     img = _open(source)
     width, height = img.size
     if width < 1 or height < 1:

@@ -87,7 +87,7 @@ class XaiModel(nn.Module):
     def __init__(self, net: nn.Module, spec: ModelSpec) -> None:
         super().__init__()
         if len(spec.mean) not in (1, spec.in_channels) or len(spec.std) != len(spec.mean):
-            raise ValueError("mean and std need one value, or one per input channel")
+            raise ConfigError("mean and std need one value, or one per input channel")
         self.net = net
         self.spec = spec
         shape = (1, len(spec.mean), 1, 1)
@@ -104,7 +104,7 @@ class XaiModel(nn.Module):
     def target_layer(self) -> nn.Module:
         """The module Grad-CAM explains, resolved from ``spec.target_layer``."""
         if not self.spec.target_layer:
-            raise ValueError(f"model {self.spec.arch!r} names no target layer; set ModelSpec.target_layer")
+            raise ConfigError(f"model {self.spec.arch!r} names no target layer; set ModelSpec.target_layer")
         return self.net.get_submodule(self.spec.target_layer)
 
     def probabilities(self, x: torch.Tensor) -> torch.Tensor:
