@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from xai_demo.paths import DATA_ENV
 
@@ -43,3 +45,23 @@ def pneumonia_test_28(data_root: Path):
     from xai_demo.data import load_dataset
 
     return load_dataset("pneumoniamnist", "test", 28, data_root)
+
+
+def make_xray_folder(root: Path, classes: tuple[str, ...] = ("NORMAL", "PNEUMONIA"), n_per_class: int = 12,
+                     size: int = 32) -> Path:
+    """A tiny synthetic image-folder dataset ``root/{train,test}/<CLASS>/*.png`` (class 1 brighter)."""
+    rng = np.random.default_rng(0)
+    for split in ("train", "test"):
+        for label, cls in enumerate(classes):
+            folder = root / split / cls
+            folder.mkdir(parents=True, exist_ok=True)
+            for i in range(n_per_class):
+                arr = rng.integers(0, 100, (size, size), np.uint8) + 80 * label
+                Image.fromarray(arr.astype(np.uint8)).save(folder / f"img{i}.png")
+    return root
+
+
+@pytest.fixture(scope="session")
+def xray_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny two-class image folder, enough to train a 28 px model in about a second."""
+    return make_xray_folder(tmp_path_factory.mktemp("xray_folder"))

@@ -267,3 +267,68 @@ def test_real_cases_resolve_and_explain(data_root: Path, folders: dict[str, Path
     assert state["image"].shape == (224, 224)
     assert "Bacterial pneumonia" in cb.case_text(state)
     assert len(cb.explore(state, "clean28", ["gradcam"], 0.5, "positive")[3]) == 1
+
+
+def test_concurrent_sessions_never_see_each_others_uploads_or_models(cb: Callbacks, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two sessions upload, explore and train at the same time (training replaced by a quick stand-in that
+    returns a fresh model): each keeps its own image, maps and model; nothing of theirs is shared."""
+    import threading
+
+    import torch
+
+    import xai_demo.train as train_module
+    from xai_demo.checkpoints import Checkpoint
+    from xai_demo.ui import logic
+
+    trained: dict[str, torch.nn.Module] = {}
+
+    def quick_train(cfg, out=None, on_progress=None) -> Checkpoint:
+        model = create_model("small_cnn", input_size=cfg.size)
+        trained[threading.current_thread().name] = model
+        test = {"auc": 0.5, "accuracy": 0.5, "sensitivity": 0.5, "specificity": 0.5}
+        return Checkpoint(model, cfg.to_dict(), {"test": test, "train_seconds": 0.1}, {})
+
+    monkeypatch.setattr(train_module, "train", quick_train)
+    monkeypatch.setattr(cb.ctx, "train_choices", [logic.TrainChoice("pneumoniamnist", 28)])
+    rng = np.random.default_rng(5)
+    pictures = {"A": rng.integers(0, 60, (90, 70), np.uint8), "B": rng.integers(150, 255, (60, 100), np.uint8)}
+    barrier = threading.Barrier(2)
+    states: dict[str, dict] = {}
+    errors: list[BaseException] = []
+    cache_before = len(cb.ctx.cache)
+
+    def session(name: str) -> None:
+        try:
+            path = _upload(tmp_path, f"{name}.png", _png(Image.fromarray(pictures[name])))
+            barrier.wait()
+            state, error = cb.upload_image(path, new_state("en"))
+            assert error is None
+            barrier.wait()
+            state = cb.explore(state, "clean28", ["gradcam"], 0.5, "positive")[0]
+            barrier.wait()
+            state = cb.train(state, "pneumoniamnist@28", "none", 0, 0, 1, 200)[0]
+            barrier.wait()
+            states[name] = cb.explore(state, "user:1", ["gradcam"], 0.5, "positive")[0]
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=session, args=(name,), name=name) for name in pictures]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    for name, other in (("A", "B"), ("B", "A")):
+        state = states[name]
+        np.testing.assert_array_equal(state["image"], pictures[name])
+        seen = np.round(state["result"].image * 255).astype(np.int16)
+        assert np.abs(seen - logic.square(pictures[name], 28)).max() <= 1, "the maps are of this session's image"
+        assert list(state["user_models"]) == ["user:1"]
+        assert cb.ctx.entry("user:1", state).model is trained[name]
+        assert cb.ctx.entry("user:1", state).model is not trained[other]
+        assert state["result_model"] == "user:1"
+    assert all(not k.startswith("user:") for _, k in cb.model_choices(new_state("en")))
+    assert all(e.model not in trained.values() for e in cb.ctx.models.values())
+    assert len(cb.ctx.cache) == cache_before, "results of uploaded images are never cached (never shared)"
+    assert not any(tmp_path.glob("*.png")), "uploads are deleted once read"

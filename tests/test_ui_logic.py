@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from xai_demo.errors import DataError
 from xai_demo.paths import SAMPLES_DIR
 from xai_demo.ui import cases, logic
 from xai_demo.ui.text import LANGS, TEXT, about, artefact_name, class_name, t
@@ -143,7 +144,7 @@ def test_manifest_entries_resolve_against_a_fake_data_folder(tmp_path: Path) -> 
 
 def test_malformed_manifest_is_reported(tmp_path: Path) -> None:
     (tmp_path / cases.MANIFEST_NAME).write_text('{"cases": [{"id": "x"}]}')
-    with pytest.raises(ValueError, match="not a valid case manifest"):
+    with pytest.raises(DataError, match="not a valid case manifest"):
         cases.load_manifest(tmp_path / cases.MANIFEST_NAME)
 
 

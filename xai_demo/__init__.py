@@ -19,6 +19,7 @@ from .checkpoints import save_checkpoint as save_checkpoint
 from .data import list_datasets as list_datasets
 from .data import load_dataset as load_dataset
 from .errors import CheckpointError as CheckpointError
+from .errors import ConfigError as ConfigError
 from .errors import DataError as DataError
 from .errors import ImageError as ImageError
 from .errors import XaiDemoError as XaiDemoError
@@ -41,6 +42,7 @@ from .viz import overlay as overlay
 __all__ = [
     "Checkpoint",
     "CheckpointError",
+    "ConfigError",
     "DataError",
     "Explanation",
     "ImageError",

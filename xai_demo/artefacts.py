@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from tqdm.auto import tqdm
 
-from .errors import DataError, ImageError
+from .errors import ConfigError, DataError, ImageError
 from .registry import Registry
 
 if TYPE_CHECKING:  # importing .data pulls in torch; only as_dataset() needs it at run time
@@ -242,7 +242,7 @@ def _colour(ctx: ArtefactContext, colour: Colour | list[float]) -> Colour:
     """A user colour as the image needs it: a grey level, or an RGB triple (greys repeated, RGB averaged)."""
     values = [float(c) for c in np.atleast_1d(np.asarray(colour, dtype=float))]
     if len(values) not in (1, 3) or not all(0.0 <= v <= 1.0 for v in values):
-        raise ValueError(f"colour must be a grey level or an (r, g, b) triple in [0, 1], got {colour!r}")
+        raise ConfigError(f"colour must be a grey level or an (r, g, b) triple in [0, 1], got {colour!r}")
     if ctx.rgb:
         return (values[0],) * 3 if len(values) == 1 else (values[0], values[1], values[2])
     return float(np.mean(values))
@@ -347,7 +347,7 @@ def _ruler(ctx: ArtefactContext, *, orientation: str | None = None) -> ArtefactS
         else:
             orientation = "vertical"
     if orientation not in ("vertical", "horizontal"):
-        raise ValueError(f"ruler orientation must be 'vertical' or 'horizontal', not {orientation!r}")
+        raise ConfigError(f"ruler orientation must be 'vertical' or 'horizontal', not {orientation!r}")
     length = ctx.sized(12.0)
     thick = max(4.0 * ctx.shrink, 0.13 * length)
     h, w = ctx.fit(length, thick) if orientation == "vertical" else ctx.fit(thick, length)
@@ -428,7 +428,7 @@ def _ecg_electrode(ctx: ArtefactContext, *, wire: bool = True) -> ArtefactShape:
 def _pen_mark(ctx: ArtefactContext, *, shape: str = "circle", colour: Colour | None = None) -> ArtefactShape:
     """Wobbly, not-quite-closed loop (``shape="circle"``) or wavy line (``shape="stroke"``)."""
     if shape not in ("circle", "stroke"):
-        raise ValueError(f"pen_mark shape must be 'circle' or 'stroke', not {shape!r}")
+        raise ConfigError(f"pen_mark shape must be 'circle' or 'stroke', not {shape!r}")
     r = ctx.rng
     lw = max(1.0, 0.022 * ctx.short)
     diameter = ctx.sized(8.0)
@@ -601,29 +601,29 @@ def add_artefact(
     Raises:
         RegistryError: unknown artefact name.
         ImageError: the image has the wrong shape, dtype or range.
-        ValueError: bad position, scale, intensity, ``avoid`` or params; or no room outside ``avoid``.
+        ConfigError (a ValueError): bad position, scale, intensity, ``avoid`` or params; or no room outside ``avoid``.
     """
     info = ARTEFACTS.get(name)
     img = _check_image(image)
     H, W = img.shape[:2]
     if position not in POSITIONS:
-        raise ValueError(f"position must be one of {', '.join(POSITIONS)}; got {position!r}")
+        raise ConfigError(f"position must be one of {', '.join(POSITIONS)}; got {position!r}")
     if not 0.0 <= intensity <= 1.0:
-        raise ValueError(f"intensity must lie in [0, 1], got {intensity}")
+        raise ConfigError(f"intensity must lie in [0, 1], got {intensity}")
     scale = info.default_scale if scale is None else float(scale)
     if not 0.0 < scale <= 1.0:
-        raise ValueError(f"scale must lie in (0, 1], got {scale}")
+        raise ConfigError(f"scale must lie in (0, 1], got {scale}")
     unknown = set(params) - set(info.params)
     if unknown:
-        raise ValueError(
+        raise ConfigError(
             f"{name} takes no parameter(s) {sorted(unknown)}; its parameters are {info.params or 'none'}"
         )
     if avoid is not None:
         avoid = np.asarray(avoid, dtype=bool)
         if avoid.shape != (H, W):
-            raise ValueError(f"avoid must be a bool mask of shape {(H, W)}, got {avoid.shape}")
+            raise ConfigError(f"avoid must be a bool mask of shape {(H, W)}, got {avoid.shape}")
     if position == "random_outside" and avoid is None:
-        raise ValueError("position 'random_outside' needs avoid=, e.g. avoid=central_region(h, w)")
+        raise ConfigError("position 'random_outside' needs avoid=, e.g. avoid=central_region(h, w)")
 
     rng = np.random.default_rng(seed)
     ctx = ArtefactContext(H, W, scale * min(H, W), float(intensity), img.ndim == 3, rng, position)
@@ -645,7 +645,7 @@ def add_artefact(
             continue
         break
     else:
-        raise ValueError(
+        raise ConfigError(
             f"no room for {name} outside the avoid region of this {H}x{W} image, even shrunk to "
             f"{shrink:.0%} of scale {scale:g}; use a smaller scale or a smaller avoid mask"
         )
@@ -716,7 +716,7 @@ def condition_spec(artefact: str, condition: str, seed: int = 0, **params: Any) 
     """
     ARTEFACTS.get(artefact)  # RegistryError for unknown names, before any work
     if condition not in CONDITIONS:
-        raise ValueError(f"condition must be one of {', '.join(CONDITIONS)}; got {condition!r}")
+        raise ConfigError(f"condition must be one of {', '.join(CONDITIONS)}; got {condition!r}")
     position = params.pop("position", "random_outside")
     positive_label = int(params.pop("positive_label", 1))
     p_pos, p_neg = CONDITIONS[condition]
@@ -775,14 +775,14 @@ def confound(
     """
     ARTEFACTS.get(spec.artefact)
     if spec.position not in POSITIONS:
-        raise ValueError(f"spec.position must be one of {', '.join(POSITIONS)}; got {spec.position!r}")
+        raise ConfigError(f"spec.position must be one of {', '.join(POSITIONS)}; got {spec.position!r}")
     for p in (spec.p_positive, spec.p_negative):
         if not 0.0 <= p <= 1.0:
-            raise ValueError(f"probabilities must lie in [0, 1], got {p}")
+            raise ConfigError(f"probabilities must lie in [0, 1], got {p}")
     kwargs = dict(spec.params)
     clash = set(kwargs) & {"position", "seed", "avoid"}
     if clash:
-        raise ValueError(f"spec.params may not set {sorted(clash)}; they come from the spec and confound()")
+        raise ConfigError(f"spec.params may not set {sorted(clash)}; they come from the spec and confound()")
     n, h, w = dataset.images.shape
     if spec.position == "random_outside" and avoid is None:
         avoid = central_region(h, w)
@@ -799,7 +799,7 @@ def confound(
                 src.astype(np.float32) / np.float32(255), spec.artefact, position=spec.position,
                 seed=spec.seed * 1_000_003 + int(i), avoid=avoid, **kwargs,
             )
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:  # bad options reach the artefact makers as TypeError too
             raise DataError(f"image {i} of {dataset.name or 'the dataset'}: {exc}") from exc
         out = src.copy()
         out[res.mask] = np.clip(np.rint(res.image[res.mask] * 255), 0, 255).astype(np.uint8)
@@ -809,3 +809,18 @@ def confound(
     return ConfoundedDataset(
         images, labels, masks, has, dataset.class_names, spec, name, dataset.files
     )
+
+
+def check_artefact(name: str, params: dict[str, Any]) -> None:
+    """Draw ``name`` with ``params`` once on a blank 64 px image, so that a bad option is reported before a
+    dataset is loaded.
+
+    Raises:
+        RegistryError: unknown artefact. ConfigError: an option it does not take or cannot use.
+    """
+    ARTEFACTS.get(name)
+    try:
+        add_artefact(np.zeros((64, 64), np.float32), name, avoid=central_region(64, 64),
+                     **{"position": "random_outside", **params})
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ConfigError(f"artefact {name!r} cannot be drawn with options {params}: {exc}") from None

@@ -5,6 +5,10 @@
     xai-demo explain chest.png --model models/cxr_small_cnn_128.pt --method gradcam --out out/
     xai-demo list
     xai-demo serve
+
+Exit codes: 0 success; 1 ``explain`` could not read some of its images (the others were written); 2 a user
+mistake (bad option, missing, unreadable or wrong-kind file, bad data, disk full), one line on stderr;
+3 an internal error (a bug: one line, ``--debug`` shows the traceback); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -12,10 +16,35 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import XaiDemoError
+from .errors import ConfigError, XaiDemoError
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USER, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (exit 2), like every other user mistake."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USER, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _number_in(kind: type, lo: float, hi: float):  # noqa: ANN202 (an argparse type function)
+    """An argparse ``type`` accepting a ``kind`` (int or float) in ``[lo, hi]``."""
+
+    def convert(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{text} is not in [{lo}, {hi}]")
+        return value
+
+    return convert
 
 
 def _add_data_args(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +67,7 @@ def _parse_options(pairs: Sequence[str]) -> dict[str, str | float | int | bool]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise XaiDemoError(f"artefact options are NAME=VALUE, not {pair!r}")
+            raise ConfigError(f"artefact options are NAME=VALUE, not {pair!r}")
         if value.lower() in ("true", "false"):
             out[key] = value.lower() == "true"
             continue
@@ -54,6 +83,7 @@ def _parse_options(pairs: Sequence[str]) -> dict[str, str | float | int | bool]:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from .checkpoints import model_card
+    from .fileio import atomic_write_text
     from .train import TrainConfig, train
 
     cfg = TrainConfig(
@@ -65,7 +95,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     checkpoint = train(cfg, out=args.out)
     card = Path(args.out).with_suffix(".md")
-    card.write_text(model_card(checkpoint, cfg.command(args.out)))
+    atomic_write_text(card, model_card(checkpoint, cfg.command(args.out)))
     summary = {"checkpoint": str(args.out), "card": str(card), "train_seconds": checkpoint.metrics["train_seconds"],
                "test": checkpoint.metrics["test"]}
     print(json.dumps(summary))
@@ -98,6 +128,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     from .checkpoints import load_checkpoint
     from .explain import explain
+    from .fileio import atomic_save_image
     from .images import load_image
     from .predict import predict
     from .viz import explanation_figure, overlay
@@ -122,26 +153,26 @@ def cmd_explain(args: argparse.Namespace) -> int:
         for e in explanations:
             target = out / f"{stem}_{e.method}.png"
             caption = f"{e.label}: evidence for {e.target_name}"
-            overlay(e.image, e.map, alpha=args.alpha, mode=args.mode, caption=caption).save(target)
+            atomic_save_image(overlay(e.image, e.map, alpha=args.alpha, mode=args.mode, caption=caption), target)
             files.append(str(target))
         if len(explanations) > 1:
             target = out / f"{stem}_methods.png"
-            explanation_figure(explanations, alpha=args.alpha, mode=args.mode).save(target)
+            atomic_save_image(explanation_figure(explanations, alpha=args.alpha, mode=args.mode), target)
             files.append(str(target))
         record["files"] = files
         print(json.dumps(record))
-    return 1 if failures else 0
+    return EXIT_PARTIAL if failures else EXIT_OK
 
 
 def cmd_card(args: argparse.Namespace) -> int:
     from .checkpoints import load_checkpoint, model_card
+    from .fileio import atomic_write_text
     from .train import TrainConfig
 
     for path in args.models:
         checkpoint = load_checkpoint(path)
         command = TrainConfig.from_dict(checkpoint.train_config).command(path) if checkpoint.train_config else ""
-        card = Path(path).with_suffix(".md")
-        card.write_text(model_card(checkpoint, command))
+        card = atomic_write_text(Path(path).with_suffix(".md"), model_card(checkpoint, command))
         print(card)
     return 0
 
@@ -209,10 +240,13 @@ def build_parser() -> argparse.ArgumentParser:
     from .explain import list_methods
     from .models import list_models
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="xai-demo",
         description="Train small medical image classifiers and read their saliency maps critically.",
+        epilog="exit codes: 0 success, 1 explain could not read some images, 2 user mistake (one line on "
+               "stderr), 3 internal error (add --debug for the traceback), 130 interrupted",
     )
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("train", help="train a classifier and save a checkpoint with its model card",
@@ -256,7 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", nargs="+", default=["gradcam"], choices=list_methods(), metavar="METHOD",
                    help=f"one or more of: {', '.join(list_methods())} (default: %(default)s)")
     p.add_argument("--out", default="out", help="folder for the PNG files (default: %(default)s)")
-    p.add_argument("--alpha", type=float, default=0.5, help="map opacity in [0, 1] (default: %(default)s)")
+    p.add_argument("--alpha", type=_number_in(float, 0.0, 1.0), default=0.5,
+                   help="map opacity in [0, 1] (default: %(default)s)")
     p.add_argument("--mode", default="positive", choices=["positive", "absolute", "signed"],
                    help="show evidence for the class, its magnitude, or both signs (default: %(default)s)")
     p.set_defaults(func=cmd_explain)
@@ -274,7 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "in the shortcut checkpoint (the app shows it when the test split is absent)")
     p.add_argument("--method", nargs="+", default=None, choices=list_methods(), metavar="METHOD",
                    help=f"methods among: {', '.join(list_methods())} (default: all)")
-    p.add_argument("--n", type=int, default=16, help="images for the attribution tables (default: %(default)s)")
+    p.add_argument("--n", type=_number_in(int, 2, 10_000), default=16,
+                   help="images for the attribution tables (default: %(default)s)")
     p.add_argument("--update-card", action="store_true",
                    help="write the key numbers into the shortcut model's markdown card")
     p.add_argument("--data-root", default=None, help="folder holding the datasets (default: $XAI_DEMO_DATA)")
@@ -292,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Launch the web app on this machine (offline; nothing leaves it).")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind; 0.0.0.0 to share on a lecture-room network (default: %(default)s)")
-    p.add_argument("--port", type=int, default=None,
+    p.add_argument("--port", type=_number_in(int, 1, 65535), default=None,
                    help="port to listen on (default: 7860, or the next free one if another program holds it)")
     p.add_argument("--lang", default="en", choices=["en", "fr"], help="interface language (default: %(default)s)")
     p.add_argument("--lecture", action="store_true", help="start in lecture mode (large type, case deck)")
@@ -301,7 +337,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-network", action="store_true",
                    help="let the server process open outside connections (refused by default: it needs none)")
     p.set_defaults(func=cmd_serve)
+    for p in sub.choices.values():  # --debug is also accepted after the subcommand
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
+
+
+def _describe(exc: BaseException) -> tuple[int, str]:
+    """Exit code and one-line message for an error that reached the command line."""
+    if isinstance(exc, XaiDemoError):
+        return EXIT_USER, str(exc)
+    if isinstance(exc, OSError):  # a path that cannot be read or written, a full disk, a port in use
+        where = f": {exc.filename}" if exc.filename else ""
+        return EXIT_USER, f"{exc.strerror or exc}{where}"
+    if isinstance(exc, MemoryError):
+        return EXIT_USER, "out of memory; use a smaller --size, --batch-size or --limit"
+    first = (str(exc).strip().splitlines() or [""])[0][:200]
+    return EXIT_INTERNAL, (f"internal error ({type(exc).__name__}: {first}); this is a bug in xai-demo: rerun "
+                           "with --debug and report the traceback")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -309,11 +361,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except XaiDemoError as exc:
-        print(f"xai-demo: error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # the one error boundary: every error becomes one line and an exit code
+        code, message = _describe(exc)
+        if args.debug:
+            traceback.print_exc()
+        print(f"xai-demo: error: {message}", file=sys.stderr)
+        return code
 
 
 if __name__ == "__main__":

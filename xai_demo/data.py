@@ -7,7 +7,10 @@ labels ``(N,)`` and class names. Folder datasets are decoded once and cached in 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import struct
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +21,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from .errors import DataError, ImageError
+from .fileio import atomic_write_bytes
 from .images import load_image
 from .paths import cache_dir, data_root
 from .registry import Registry
@@ -293,14 +297,10 @@ def load_image_folder(folder: str | os.PathLike[str], split: str, size: int) -> 
     classes, files = _folder_files(split_dir)
     cache = cache_dir("folders") / f"{_cache_key(split_dir, files, size)}.npz"
     name = f"{Path(folder).name}/{split}@{size}"
-    if cache.is_file():
-        try:
-            with np.load(cache, allow_pickle=False) as z:
-                return ImageArrayDataset(
-                    z["images"], z["labels"], tuple(classes), name, tuple(str(f) for f in z["files"])
-                )
-        except (OSError, KeyError, ValueError):
-            cache.unlink(missing_ok=True)  # a damaged cache is rebuilt below
+    cached = _read_cache(cache, size, len(classes))
+    if cached is not None:
+        images, labels, kept = cached
+        return ImageArrayDataset(images, labels, tuple(classes), name, kept)
     images, labels, kept, bad = [], [], [], []
     for path, label in tqdm(files, desc=f"decoding {name}", unit="img", leave=False):
         try:
@@ -314,13 +314,47 @@ def load_image_folder(folder: str | os.PathLike[str], split: str, size: int) -> 
         import warnings
 
         warnings.warn(f"skipped {len(bad)} unreadable images in {split_dir}: {bad[:5]}", stacklevel=2)
+    if not images:
+        raise DataError(f"none of the {len(files)} images under {split_dir} could be read; check the files")
     dataset = ImageArrayDataset(
         np.stack(images), np.asarray(labels, np.int64), tuple(classes), name, tuple(kept)
     )
-    tmp = cache.with_suffix(".tmp.npz")
-    np.savez(tmp, images=dataset.images, labels=dataset.labels, files=np.asarray(kept))
-    os.replace(tmp, cache)
+    _write_cache(cache, dataset.images, dataset.labels, dataset.files)
     return dataset
+
+
+def _cache_digest(images: np.ndarray, labels: np.ndarray, files: tuple[str, ...]) -> str:
+    digest = hashlib.sha256(np.ascontiguousarray(images).tobytes())
+    digest.update(np.ascontiguousarray(labels, dtype=np.int64).tobytes())
+    digest.update("\n".join(files).encode())
+    return digest.hexdigest()
+
+
+def _write_cache(cache: Path, images: np.ndarray, labels: np.ndarray, files: tuple[str, ...]) -> None:
+    """Write a folder cache atomically, with a checksum of its content (concurrent writers are safe)."""
+    buf = io.BytesIO()
+    np.savez(buf, images=images, labels=labels, files=np.asarray(files, dtype=str),
+             digest=np.asarray(_cache_digest(images, labels, files)))
+    atomic_write_bytes(cache, buf.getvalue())
+
+
+def _read_cache(cache: Path, size: int, n_classes: int) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]] | None:
+    """(images, labels, files) from a folder cache, or None when it is absent, corrupt, partial, of the wrong
+    shape or fails its checksum (the caller then decodes the images again and rewrites it)."""
+    if not cache.is_file():
+        return None
+    try:
+        with np.load(cache, allow_pickle=False) as z:
+            images, labels, files = z["images"], z["labels"], tuple(str(f) for f in z["files"])
+            digest = str(z["digest"])
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile, struct.error):
+        return None
+    if (images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (size, size) or labels.ndim != 1
+            or labels.dtype != np.int64 or not len(images) == len(labels) == len(files)
+            or (len(labels) and not 0 <= labels.min() <= labels.max() < n_classes)
+            or digest != _cache_digest(images, labels, files)):
+        return None
+    return images, labels, files
 
 
 KERMANY_FOLDER = "kermany_cxr_224"  # the dataset's folder inside a data root: <split>/<CLASS>/*.jpeg

@@ -19,6 +19,10 @@ class CheckpointError(XaiDemoError):
     """A checkpoint file is missing, malformed, or not an xai_demo checkpoint."""
 
 
+class ConfigError(XaiDemoError, ValueError):
+    """A setting or argument is out of range, of the wrong type, or inconsistent with another."""
+
+
 class RegistryError(XaiDemoError, KeyError):
     """An unknown name was asked of a registry (model, method, dataset or artefact)."""
 

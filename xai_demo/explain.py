@@ -19,6 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .errors import ConfigError
 from .images import ImageSource
 from .models import XaiModel
 from .predict import decide, preprocess
@@ -262,7 +263,7 @@ def explain(
         predicted = int(decide(probs[None], model.spec)[0])
         target = predicted if target is None else int(target)
         if not 0 <= target < model.spec.num_classes:
-            raise ValueError(f"target must be in [0, {model.spec.num_classes}), not {target}")
+            raise ConfigError(f"target must be in [0, {model.spec.num_classes}), not {target}")
         with warnings.catch_warnings():  # Captum announces every hook it sets; they are removed after
             warnings.filterwarnings("ignore", message=r"Setting (forward|backward)", category=UserWarning)
             raw = spec.attribute(model, x.clone().requires_grad_(), target).detach()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import warnings
 from pathlib import Path
 from typing import BinaryIO, Literal, Union
@@ -15,13 +16,18 @@ from typing import BinaryIO, Literal, Union
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import ImageError
+from .errors import ConfigError, ImageError
 
 ImageSource = Union[str, os.PathLike, bytes, bytearray, BinaryIO, Image.Image]  # noqa: UP007 (runtime alias, py3.10)
 
 MAX_PIXELS = 40_000_000  # 40 megapixels: larger than any radiograph, far below a decompression bomb
 MAX_BYTES = 100 * 1024 * 1024
 ACCEPTED_FORMATS = ("PNG", "JPEG", "BMP", "TIFF", "WEBP")
+# What Pillow's decoders raise on malformed data (found by fuzzing: e.g. ValueError "Truncated IHDR chunk" from
+# Image.open, struct.error and IndexError from damaged TIFF directories). A programming error would show as one
+# of these too, but only for inputs the fuzzing corpus says are damaged files.
+DECODER_ERRORS = (OSError, ValueError, SyntaxError, EOFError, IndexError, KeyError, TypeError, struct.error,
+                  ZeroDivisionError, OverflowError)
 
 
 def _open(source: ImageSource) -> Image.Image:
@@ -47,6 +53,7 @@ def _open(source: ImageSource) -> Image.Image:
         stream = source
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # damaged metadata: the file is refused or read anyway
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return Image.open(stream, formats=ACCEPTED_FORMATS)
     except UnidentifiedImageError:
@@ -55,7 +62,7 @@ def _open(source: ImageSource) -> Image.Image:
         ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError("the image has too many pixels to be decoded safely; resize it first") from None
-    except OSError as exc:
+    except DECODER_ERRORS as exc:
         raise ImageError(f"the image could not be opened ({exc}); the file may be damaged") from None
 
 
@@ -85,7 +92,7 @@ def load_image(source: ImageSource, mode: Literal["L", "RGB"] = "L") -> Image.Im
         ImageError: empty, truncated or corrupt data, a non-image, or more than ``MAX_PIXELS`` pixels.
     """
     if mode not in ("L", "RGB"):
-        raise ValueError(f"mode must be 'L' or 'RGB', not {mode!r}")
+        raise ConfigError(f"mode must be 'L' or 'RGB', not {mode!r}")
     img = _open(source)
     width, height = img.size
     if width < 1 or height < 1:
@@ -96,10 +103,21 @@ def load_image(source: ImageSource, mode: Literal["L", "RGB"] = "L") -> Image.Im
             "accepted; resize it first"
         )
     try:
-        img.load()
-        img = ImageOps.exif_transpose(img)
-    except (OSError, ValueError, SyntaxError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            img.load()
+            img = ImageOps.exif_transpose(img)
+    except DECODER_ERRORS as exc:
         raise ImageError(f"the image data is truncated or corrupt ({exc}); re-export the file") from None
+    try:
+        return _convert(img, mode)
+    except DECODER_ERRORS as exc:
+        raise ImageError(f"the image's pixel format ({img.mode}) cannot be converted ({exc}); save it as an "
+                         "8-bit grayscale or RGB PNG") from None
+
+
+def _convert(img: Image.Image, mode: Literal["L", "RGB"]) -> Image.Image:
+    """A loaded image in ``mode``: high-bit-depth windowed, palette expanded, transparency over black."""
     if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
         img = _to_8bit(img)
     elif img.mode == "P":

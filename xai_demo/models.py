@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .errors import RegistryError
+from .errors import ConfigError, RegistryError
 from .registry import Registry
 
 
@@ -86,7 +86,7 @@ class XaiModel(nn.Module):
     def __init__(self, net: nn.Module, spec: ModelSpec) -> None:
         super().__init__()
         if len(spec.mean) not in (1, spec.in_channels) or len(spec.std) != len(spec.mean):
-            raise ValueError("mean and std need one value, or one per input channel")
+            raise ConfigError("mean and std need one value, or one per input channel")
         self.net = net
         self.spec = spec
         shape = (1, len(spec.mean), 1, 1)
@@ -103,7 +103,7 @@ class XaiModel(nn.Module):
     def target_layer(self) -> nn.Module:
         """The module Grad-CAM explains, resolved from ``spec.target_layer``."""
         if not self.spec.target_layer:
-            raise ValueError(f"model {self.spec.arch!r} names no target layer; set ModelSpec.target_layer")
+            raise ConfigError(f"model {self.spec.arch!r} names no target layer; set ModelSpec.target_layer")
         return self.net.get_submodule(self.spec.target_layer)
 
     def probabilities(self, x: torch.Tensor) -> torch.Tensor:
@@ -131,35 +131,60 @@ Factory = Callable[..., tuple[nn.Module, str]]
 
 @dataclass(frozen=True)
 class ModelEntry:
-    """A registered architecture: ``factory(num_classes, in_channels, input_size, **kw) -> (net, layer)``."""
+    """A registered architecture: ``factory(num_classes, in_channels, input_size, **kw) -> (net, layer)``.
+
+    Only the keywords named in ``limits`` may be passed, each within its (low, high) range, so a checkpoint
+    cannot ask for an arbitrarily large network.
+    """
 
     name: str
     factory: Factory
     description: str
     in_channels: int = 1
+    limits: dict[str, tuple[float, float]] = field(default_factory=dict)  # accepted range of each keyword
 
 
 MODELS: Registry[ModelEntry] = Registry("model")
 
 
 def register_model(
-    name: str | None = None, *, description: str = "", in_channels: int = 1
+    name: str | None = None, *, description: str = "", in_channels: int = 1,
+    limits: dict[str, tuple[float, float]] | None = None,
 ) -> Callable[[Factory], Factory]:
     """Decorator filing an architecture factory under ``name`` (default: the function's name).
 
     The factory takes ``num_classes``, ``in_channels``, ``input_size`` (and optional keywords) and
-    returns ``(net, target_layer)``: the network and the dotted path of its Grad-CAM layer.
+    returns ``(net, target_layer)``: the network and the dotted path of its Grad-CAM layer. ``limits``
+    maps each optional keyword to its accepted (low, high) range; other keywords are refused.
     """
 
     def decorate(factory: Factory) -> Factory:
         doc = (factory.__doc__ or "").strip().splitlines()
         MODELS.add(
             name or factory.__name__,
-            ModelEntry(name or factory.__name__, factory, description or (doc[0] if doc else ""), in_channels),
+            ModelEntry(name or factory.__name__, factory, description or (doc[0] if doc else ""), in_channels,
+                       dict(limits or {})),
         )
         return factory
 
     return decorate
+
+
+def check_arch_kwargs(arch: str, kwargs: dict[str, Any]) -> None:
+    """Raise ConfigError unless every keyword is one ``arch`` declares, with a number in its range.
+
+    Raises:
+        RegistryError: ``arch`` is not registered.
+        ConfigError: an unknown keyword, a non-number, or a value outside the declared range.
+    """
+    limits = MODELS.get(arch).limits
+    for key, value in kwargs.items():
+        if key not in limits:
+            raise ConfigError(f"architecture {arch!r} takes no option {key!r}; its options are "
+                              f"{', '.join(limits) or 'none'}")
+        lo, hi = limits[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+            raise ConfigError(f"option {key} of {arch!r} must be a number in [{lo}, {hi}], not {value!r}")
 
 
 def list_models() -> list[str]:
@@ -184,6 +209,7 @@ def create_model(
         RegistryError: ``arch`` is not registered; the message lists the known names.
     """
     entry = MODELS.get(arch)
+    check_arch_kwargs(arch, arch_kwargs)
     channels = entry.in_channels if in_channels is None else in_channels
     net, layer = entry.factory(
         num_classes=len(class_names), in_channels=channels, input_size=input_size, **arch_kwargs
@@ -229,7 +255,8 @@ def small_cnn_depth(input_size: int) -> int:
     return int(min(4, max(2, math.floor(math.log2(input_size / 7)))))
 
 
-@register_model(description="Small CNN built for explanation (VGG-style blocks, separate ReLUs)")
+@register_model(description="Small CNN built for explanation (VGG-style blocks, separate ReLUs)",
+                limits={"width": (1, 256), "dropout": (0.0, 0.95)})
 def small_cnn(
     num_classes: int, in_channels: int = 1, input_size: int = 28, width: int = 16, dropout: float = 0.2
 ) -> tuple[nn.Module, str]:
@@ -299,18 +326,32 @@ def state_dict_for(model: XaiModel) -> dict[str, torch.Tensor]:
     return {k: v.detach().cpu().clone() for k, v in model.net.state_dict().items()}
 
 
-def build_from_spec(spec: ModelSpec) -> XaiModel:
-    """A fresh (untrained) model matching ``spec``; the architecture must be registered."""
+def _net_for(spec: ModelSpec) -> nn.Module:
     if spec.arch not in MODELS:
         raise RegistryError(
             f"checkpoint needs architecture {spec.arch!r}, which is not registered; known: "
             f"{', '.join(list_models())}. Import the module that registers it first."
         )
-    entry = MODELS.get(spec.arch)
-    net, _ = entry.factory(
-        num_classes=spec.num_classes,
-        in_channels=spec.in_channels,
-        input_size=spec.input_size,
-        **dict(spec.arch_kwargs),
+    kwargs = dict(spec.arch_kwargs)
+    check_arch_kwargs(spec.arch, kwargs)
+    net, _ = MODELS.get(spec.arch).factory(
+        num_classes=spec.num_classes, in_channels=spec.in_channels, input_size=spec.input_size, **kwargs
     )
-    return XaiModel(net, spec)
+    return net
+
+
+def build_from_spec(spec: ModelSpec) -> XaiModel:
+    """A fresh (untrained) model matching ``spec``; the architecture must be registered.
+
+    Raises:
+        RegistryError: unknown architecture. ConfigError: architecture options outside their limits.
+    """
+    return XaiModel(_net_for(spec), spec)
+
+
+def weight_shapes(spec: ModelSpec) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
+    """Name -> (shape, dtype) of every tensor in the state dict of ``spec``'s network, without allocating it
+    (the network is built on PyTorch's "meta" device). Same errors as :func:`build_from_spec`."""
+    with torch.device("meta"):
+        net = _net_for(spec)
+    return {k: (tuple(v.shape), v.dtype) for k, v in net.state_dict().items()}

@@ -18,10 +18,12 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
-from .artefacts import ARTEFACTS, condition_spec, confound
+from .artefacts import ARTEFACTS, check_artefact, condition_spec, confound
 from .checkpoints import Checkpoint, load_checkpoint, save_checkpoint
 from .data import ImageArrayDataset, load_dataset
+from .errors import CheckpointError
 from .explain import explain, get_method, list_methods
+from .fileio import atomic_save_image, atomic_write_text
 from .sanity import cascading_randomisation
 from .shortcut import (
     attribution_on_artefacts,
@@ -47,8 +49,11 @@ def _balanced_indices(labels: np.ndarray, n: int, seed: int) -> np.ndarray:
 def _artefact_of(checkpoint: Checkpoint) -> tuple[str, dict]:
     cfg = checkpoint.train_config
     if not cfg.get("artefact"):
-        raise ValueError(f"{checkpoint.path} was not trained with an artefact; pass the shortcut model as --shortcut")
-    return cfg["artefact"], dict(cfg.get("artefact_options") or {})
+        raise CheckpointError(
+            f"{checkpoint.path} was not trained with an artefact; pass the shortcut model as --shortcut")
+    artefact, options = cfg["artefact"], dict(cfg.get("artefact_options") or {})
+    check_artefact(artefact, options)  # a checkpoint naming unusable options fails here, before any work
+    return artefact, options
 
 
 def _gray(image: np.ndarray, size: int) -> Image.Image:
@@ -88,11 +93,16 @@ def shortcut_test_split(shortcut: Checkpoint, data_root: str | None) -> ImageArr
     return load_dataset(shortcut.train_config.get("dataset", "kermany"), "test", shortcut.spec.input_size, root)
 
 
+def _check_twins(clean: Checkpoint, shortcut: Checkpoint) -> None:
+    if clean.spec.input_size != shortcut.spec.input_size:
+        raise CheckpointError(f"the clean model takes {clean.spec.input_size} px images and the shortcut model "
+                              f"{shortcut.spec.input_size} px; pass two models trained at the same --size")
+
+
 def measure_conditions(clean: Checkpoint, shortcut: Checkpoint, test: ImageArrayDataset) -> dict:
     """Both models on ``test`` under every condition (none, aligned, swapped, all), artefacts placed with
     :data:`REPORT_SEED`. Returns ``{"clean": {condition: metrics}, "shortcut": {...}, "n", "dataset"}``."""
-    if clean.spec.input_size != shortcut.spec.input_size:
-        raise ValueError("the clean and shortcut models must take the same input size")
+    _check_twins(clean, shortcut)
     artefact, options = _artefact_of(shortcut)
     test_sets = conditioned_test_sets(test, artefact, seed=REPORT_SEED, params=options)
     out: dict = {name: condition_metrics(ck.model, test_sets)
@@ -106,6 +116,7 @@ def store_conditions(clean_path: str | os.PathLike[str], shortcut_path: str | os
     metrics (``metrics["conditions"]``), so that the app can show the table where the test split is absent.
     Returns the conditions."""
     clean, shortcut = load_checkpoint(clean_path), load_checkpoint(shortcut_path)
+    _check_twins(clean, shortcut)
     conditions = measure_conditions(clean, shortcut, shortcut_test_split(shortcut, data_root))
     conditions["clean_checkpoint"] = Path(clean_path).name
     save_checkpoint(shortcut_path, shortcut.model, train_config=shortcut.train_config,
@@ -127,20 +138,21 @@ def build_report(
     methods = list(methods or list_methods())
     steps = ["load", "conditions", "counterfactuals", "attribution: clean", "attribution: shortcut",
              "faithfulness", "sanity checks", "natural markers", "figures"]
-    bar = tqdm(total=len(steps), desc="shortcut report", unit="step")
-
-    def step(name: str) -> None:
-        bar.set_postfix_str(name)
-        bar.update(1)
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     clean, shortcut = load_checkpoint(clean_path), load_checkpoint(shortcut_path)
+    _check_twins(clean, shortcut)
     artefact, options = _artefact_of(shortcut)
     test = shortcut_test_split(shortcut, data_root)
     report: dict = {"artefact": artefact, "artefact_options": options, "dataset": test.name,
                     "positive": test.class_names[1],
                     "clean": str(clean_path), "shortcut": str(shortcut_path), "methods": methods}
+
+    bar = tqdm(total=len(steps), desc="shortcut report", unit="step")  # after the checks: errors stay one line
+
+    def step(name: str) -> None:
+        bar.set_postfix_str(name)
+        bar.update(1)
 
     step("load")
     report["conditions"] = measure_conditions(clean, shortcut, test)
@@ -167,7 +179,7 @@ def build_report(
     sanity = cascading_randomisation(
         clean.model, [test.images[i].astype(np.float32) / 255.0 for i in idx[:sanity_images]], methods)
     report["sanity"] = {"stages": sanity.stages, "summary": sanity.summary(), "spearman": sanity.spearman}
-    _sanity_figure(sanity, test.images[idx[0]]).save(out / "sanity_figure.png")
+    atomic_save_image(_sanity_figure(sanity, test.images[idx[0]]), out / "sanity_figure.png")
 
     step("sanity checks")
     scan = natural_shortcut_scan(clean.model, test, "gradcam")
@@ -179,7 +191,7 @@ def build_report(
         "top": [{"file": test.files[i] if test.files else str(i), "outside_share": scan["outside_share"][i]}
                 for i in top],
     }
-    _natural_figure(clean, test, top, scan).save(out / "natural_markers.png")
+    atomic_save_image(_natural_figure(clean, test, top, scan), out / "natural_markers.png")
 
     step("natural markers")
     pick = [int(np.flatnonzero(with_art.labels == 1)[0]), int(np.flatnonzero(with_art.labels == 0)[0])]
@@ -188,9 +200,9 @@ def build_report(
         [f"{test.class_names[with_art.labels[i]].lower()} + {ARTEFACTS.get(artefact).label.lower()}" for i in pick],
         [m for m in FIGURE_METHODS if m in methods] or methods[:4],
     )
-    figure.save(out / "shortcut_figure.png")
-    (out / "report.json").write_text(json.dumps(report, indent=2))
-    (out / "report.md").write_text(render_markdown(report))
+    atomic_save_image(figure, out / "shortcut_figure.png")
+    atomic_write_text(out / "report.json", json.dumps(report, indent=2))
+    atomic_write_text(out / "report.md", render_markdown(report))
     step("figures")
     bar.close()
     return report
@@ -291,4 +303,4 @@ def update_card(card_path: str | os.PathLike[str], report: dict, command: str) -
     path = Path(card_path)
     text = path.read_text() if path.is_file() else ""
     text = text.split(CARD_MARKER)[0].rstrip() + "\n\n" + card_section(report, command)
-    path.write_text(text)
+    atomic_write_text(path, text)

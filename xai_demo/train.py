@@ -23,9 +23,11 @@ from tqdm.auto import tqdm
 
 from .checkpoints import Checkpoint, save_checkpoint
 from .data import DATASETS, ImageArrayDataset, load_dataset
+from .errors import ConfigError, DataError
 from .metrics import binary_metrics, choose_threshold
-from .models import XaiModel, create_model, with_threshold
+from .models import MODELS, XaiModel, create_model, with_threshold
 from .predict import predict_batch
+from .schema import TRAIN_CONFIG, SchemaViolation
 
 ProgressFn = Callable[[float, str], None]
 
@@ -72,6 +74,15 @@ class TrainConfig:
     confound_negative: float = 0.0
     data_root: str | None = None
 
+    def __post_init__(self) -> None:
+        """Refuse settings outside the ranges of :data:`xai_demo.schema.TRAIN_CONFIG_FIELDS` (ConfigError)."""
+        try:
+            TRAIN_CONFIG(self.to_dict(), "training setting")
+        except SchemaViolation as exc:
+            name = str(exc).split(":", 1)[0].removeprefix("training setting.")
+            flag = "--" + name.split(".")[0].replace("_", "-")
+            raise ConfigError(f"{exc} (the {flag} option)") from None
+
     def to_dict(self) -> dict:
         """Plain types only, for the checkpoint."""
         out = asdict(self)
@@ -96,8 +107,12 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
+        """The config stored in a checkpoint (ConfigError if a stored value is out of range)."""
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        known["artefact_options"] = tuple(sorted((data.get("artefact_options") or {}).items()))
+        options = data.get("artefact_options") or {}
+        if not isinstance(options, dict):
+            raise ConfigError(f"artefact_options must be a mapping, not {type(options).__name__}")
+        known["artefact_options"] = tuple(sorted(options.items()))
         return cls(**known)
 
 
@@ -197,6 +212,11 @@ def train(cfg: TrainConfig, out: str | Path | None = None, on_progress: Progress
         The checkpoint: trained model (weights of the epoch with the best validation AUC), config,
         validation and test metrics, provenance.
     """
+    MODELS.get(cfg.arch)  # unknown names and bad options fail now, not after the data has loaded
+    if cfg.artefact:
+        from .artefacts import check_artefact
+
+        check_artefact(cfg.artefact, dict(cfg.artefact_options))
     torch.manual_seed(cfg.seed)
     generator = torch.Generator().manual_seed(cfg.seed)
     started = time.perf_counter()
@@ -204,7 +224,8 @@ def train(cfg: TrainConfig, out: str | Path | None = None, on_progress: Progress
     train_set = splits["train"]
     class_names = train_set.class_names
     if len(class_names) != 2:
-        raise ValueError(f"xai_demo trains binary classifiers; {cfg.dataset} has {len(class_names)} classes")
+        raise DataError(f"xai_demo trains binary classifiers; {cfg.dataset} has {len(class_names)} classes "
+                        f"({', '.join(class_names)}); keep exactly two class folders")
     x_train, y_train = train_set.tensors()
     x_val, y_val = splits["val"].tensors()
     model = create_model(cfg.arch, class_names=class_names, input_size=cfg.size,

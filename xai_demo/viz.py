@@ -13,6 +13,8 @@ from typing import Literal
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from .errors import ConfigError
+
 MapMode = Literal["positive", "absolute", "signed"]
 
 # Control points of perceptually ordered colormaps (sampled from matplotlib's "inferno" and a
@@ -71,7 +73,7 @@ def map_to_unit(attr: np.ndarray, mode: MapMode, percentile: float = 100.0) -> n
     elif mode == "absolute":
         a = np.abs(a)
     elif mode != "signed":
-        raise ValueError(f"mode must be 'positive', 'absolute' or 'signed', not {mode!r}")
+        raise ConfigError(f"mode must be 'positive', 'absolute' or 'signed', not {mode!r}")
     magnitudes = np.abs(a)
     nonzero = magnitudes[magnitudes > 0]
     peak = float(np.percentile(nonzero, percentile)) if nonzero.size and percentile < 100 else float(magnitudes.max())
@@ -111,7 +113,7 @@ def overlay(
         An RGB PIL image, ``size`` px high plus caption, wider by the legend.
     """
     if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must be in [0, 1], not {alpha}")
+        raise ConfigError(f"alpha must be in [0, 1], not {alpha}")
     gray = _resize_float(_as_gray(image), (size, size), smooth=True)
     unit = _resize_float(map_to_unit(attr, mode, percentile), (size, size), smooth=True)
     table = colormap("diverging" if mode == "signed" else "inferno")
@@ -188,7 +190,7 @@ def grid(
 ) -> Image.Image:
     """Arrange pictures in a grid (row-major) on white, with optional column and row titles."""
     if not panels:
-        raise ValueError("grid needs at least one picture")
+        raise ConfigError("grid needs at least one picture")
     cell_w = max(p.width for p in panels)
     cell_h = max(p.height for p in panels)
     nrows = -(-len(panels) // ncols)

@@ -387,10 +387,10 @@ class Callbacks:
         choice = next((c for c in self.ctx.train_choices if c.key == choice_key), None)
         if choice is None:
             return state, t("train.no_data", lang)
-        cfg = logic.train_config(choice, self.ctx.root, None if artefact in (None, "", "none") else artefact,
-                                 confound, confound_negative, epochs, limit)
         with self.ctx.train_lock:
             try:
+                cfg = logic.train_config(choice, self.ctx.root, None if artefact in (None, "", "none") else artefact,
+                                         confound, confound_negative, epochs, limit)
                 checkpoint = train(cfg, on_progress=progress)
             except (XaiDemoError, ValueError) as exc:
                 return state, t("train.failed", lang, error=exc)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data import kermany_folder, medmnist_file
-from ..errors import XaiDemoError
+from ..errors import DataError, XaiDemoError
 from ..images import load_image
 from ..samples import MANIFEST as MANIFEST_NAME
 
@@ -73,7 +73,7 @@ class Case:
 
 
 def load_manifest(path: Path) -> list[CaseEntry]:
-    """Read a manifest file; a missing file gives no entries, a malformed one raises ValueError."""
+    """Read a manifest file; a missing file gives no entries, a malformed one raises DataError."""
     if not path.is_file():
         return []
     try:
@@ -88,7 +88,8 @@ def load_manifest(path: Path) -> list[CaseEntry]:
             for e in data["cases"]
         ]
     except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"{path} is not a valid case manifest: {exc}") from exc
+        raise DataError(f"{path} is not a valid case manifest ({type(exc).__name__}: {exc}); fix or remove "
+                        "the file") from None
 
 
 def _medmnist_pixels(npz: Path, split: str, index: int, cache: dict) -> np.ndarray | None:

@@ -26,6 +26,7 @@ from PIL import Image
 from ..artefacts import add_artefact, central_region
 from ..checkpoints import Checkpoint, load_checkpoint
 from ..explain import explain, get_method, list_methods
+from ..fileio import atomic_write_bytes, atomic_write_text
 from ..metrics import attribution_share
 from ..paths import cache_dir
 from ..viz import overlay
@@ -196,9 +197,7 @@ class ImageStore:
         if path.exists():
             os.utime(path)
         else:
-            staging = self.folder / f".{path.name}.{threading.get_ident()}.{time.monotonic_ns()}"
-            staging.write_bytes(data)
-            os.replace(staging, path)
+            atomic_write_bytes(path, data, durable=False)
         self.prune()
         return str(path)
 
@@ -460,9 +459,10 @@ def find_table(pair: Pair, reports_dir: Path | None = None, n: int = 200) -> dic
     cached = table_cache_path(pair, n)
     if cached.is_file():
         try:
-            return json.loads(cached.read_text())
+            table = json.loads(cached.read_text())
         except ValueError:
             return None
+        return table if isinstance(table, dict) and {"clean", "shortcut"} <= set(table) else None
     return None
 
 
@@ -486,7 +486,7 @@ def compute_table(pair: Pair, root: Path | None, n: int = 200,
         if on_progress:
             on_progress(0.5 + 0.5 * i, name)
     table.update(source="computed", n=len(subset))
-    table_cache_path(pair, n).write_text(json.dumps(table))
+    atomic_write_text(table_cache_path(pair, n), json.dumps(table))
     return table
 
 
