@@ -136,7 +136,7 @@ BAD_OPTIONS = {  # argv (after filling) -> words
     "only unreadable images": (["train", "--data", "{root}/broken_data", "--out", "{root}/m.pt"],
                                "none of the 2 images"),
     "kermany without data": (["evaluate", "--model", "{clean}", "--data", "kermany", "--data-root",
-                              "{root}/nowhere"], "no 'test' folder"),
+                              "{root}/nowhere"], "kermany_sample"),
     "evaluate split": (["evaluate", "--model", "{clean}", "--split", "holdout"], "--split"),
     "explain alpha": (["explain", "{image}", "--model", "{clean}", "--alpha", "2"], "--alpha"),
     "explain method": (["explain", "{image}", "--model", "{clean}", "--method", "magic"], "--method"),
