@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import replace
 
 import numpy as np
 
@@ -128,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         rng = np.random.default_rng(0)
         uncached = []
         for _ in range(args.server_runs):
-            state = dict(new_state("en"), image=rng.integers(0, 255, (224, 224), dtype=np.uint8))
+            state = replace(new_state("en"), image=rng.integers(0, 255, (224, 224), dtype=np.uint8))
             started = time.perf_counter()
             cb.explore(state, model, ["gradcam"], 0.5, "positive")
             uncached.append(time.perf_counter() - started)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ pytest.importorskip("gradio")
 from xai_demo.checkpoints import save_checkpoint  # noqa: E402
 from xai_demo.models import create_model  # noqa: E402
 from xai_demo.ui import build_app  # noqa: E402
-from xai_demo.ui.app import Callbacks, launch_kwargs, new_state  # noqa: E402
+from xai_demo.ui.app import Callbacks, Session, launch_kwargs, new_state  # noqa: E402
 from xai_demo.ui.text import t  # noqa: E402
 
 
@@ -76,7 +77,7 @@ def test_app_builds_with_its_models_and_cases(app) -> None:
 
 def test_explore_a_case_then_rerender_and_measure(cb: Callbacks) -> None:
     state = cb.case_image(1, new_state("en"))
-    assert state["case"] == "file:film_b.png" and "film_b" in cb.case_text(state)
+    assert state.case == "file:film_b.png" and "film_b" in cb.case_text(state)
     state, pred, probs, gallery, timing = cb.explore(state, "clean28", ["gradcam", "saliency"], 0.5, "positive")
     assert "predicts" in pred and set(probs) == {"normal", "pneumonia"}
     assert len(gallery) == 2 and Image.open(gallery[0][0]).mode == "RGB" and "Grad-CAM" in gallery[0][1]
@@ -114,7 +115,7 @@ GOOD_UPLOADS = {
 def test_unusual_but_valid_uploads_are_explained(cb: Callbacks, tmp_path: Path, name: str) -> None:
     path = _upload(tmp_path, name, GOOD_UPLOADS[name]())
     state, error = cb.upload_image(path, new_state("en"))
-    assert error is None and state["image"].dtype == np.uint8 and state["case"] is None
+    assert error is None and state.image.dtype == np.uint8 and state.case is None
     assert not os.path.exists(path), "the uploaded file must be deleted once read"
     assert "not stored" in cb.case_text(state)
     assert len(cb.explore(state, "short28", ["gradcam"], 0.5, "positive")[3]) == 1
@@ -134,7 +135,7 @@ def test_bad_uploads_give_a_friendly_message_and_keep_the_state(cb: Callbacks, t
     path = _upload(tmp_path, name, BAD_UPLOADS[name])
     state, error = cb.upload_image(path, before)
     assert error is not None and error.startswith("Ce fichier est inutilisable")
-    assert state is before and state["case"] == "file:film_a.png"
+    assert state is before and state.case == "file:film_a.png"
     assert not os.path.exists(path)
 
 
@@ -144,7 +145,7 @@ def test_huge_upload_is_refused(cb: Callbacks, tmp_path: Path, monkeypatch: pyte
     monkeypatch.setattr(images, "MAX_PIXELS", 100)
     path = _upload(tmp_path, "big.png", _png(Image.new("L", (20, 20))))
     state, error = cb.upload_image(path, new_state("en"))
-    assert error is not None and "megapixels" in error and state["image"] is None
+    assert error is not None and "megapixels" in error and state.image is None
     assert cb.upload_image(None, new_state("en"))[1] == t("error.no_image", "en")
 
 
@@ -155,10 +156,10 @@ def test_shortcut_lab_adds_moves_and_removes_the_artefact(cb: Callbacks) -> None
                                                           "gradcam")
     assert Image.open(clean).size == Image.open(short).size
     assert "on the artefact" in clean_md and "Shortcut model" in short_md
-    moved = cb.shortcut(state, key, True, "laterality_marker", "bottom_right", 0.2, "gradcam")[0]["comparison"]
+    moved = cb.shortcut(state, key, True, "laterality_marker", "bottom_right", 0.2, "gradcam")[0].comparison
     assert moved.mask[-8:, -8:].any() and not moved.mask[:8, :8].any()
     removed = cb.shortcut(state, key, False, "laterality_marker", "top_left", 0.2, "saliency")
-    assert "on the artefact" not in removed[3] and not removed[0]["comparison"].mask.any()
+    assert "on the artefact" not in removed[3] and not removed[0].comparison.mask.any()
     assert cb.shortcut(new_state("en"), key, True, "ruler", "top", 0.2, "gradcam")[3] == t("error.no_image", "en")
     assert "test-set table is not computed" in cb.table(state, key)
 
@@ -178,18 +179,18 @@ def test_quiz_scores_once_per_question(cb: Callbacks) -> None:
     state = new_state("fr")
     state, picture, text = cb.quiz_next(state)
     assert picture is not None and text.startswith("Question 1")
-    item = state["quiz"]["item"]
+    item = state.quiz.item
     state, _, reveal, score = cb.quiz_answer(state, item.answer)
     assert reveal.startswith("**Bonne réponse") and score == t("quiz.score", "fr", right=1, total=1)
     state, _, reveal, score = cb.quiz_answer(state, "pathology" if item.answer == "artefact" else "artefact")
     assert score == t("quiz.score", "fr", right=1, total=1), "a second answer must not count"
     state, _, _ = cb.quiz_next(state)
-    assert state["quiz"]["number"] == 2
+    assert state.quiz.number == 2
 
 
 def test_training_without_data_says_how_to_get_it(cb: Callbacks) -> None:
     state, text = cb.train(new_state("en"), "pneumoniamnist@28", "laterality_marker", 90, 0, 1, 200)
-    assert text == t("train.no_data", "en") and state["user_models"] == {}
+    assert text == t("train.no_data", "en") and state.user_models == ()
 
 
 def test_warm_up_fills_the_cache_and_relabel_translates(cb: Callbacks) -> None:
@@ -197,7 +198,7 @@ def test_warm_up_fills_the_cache_and_relabel_translates(cb: Callbacks) -> None:
     assert done == len(cb.ctx.cases) * len(cb.ctx.models) + 2
     state = cb.case_image(0, new_state("en"))
     state = cb.explore(state, "clean28", ["gradcam"], 0.5, "positive")[0]
-    pred, probs, items = cb.relabel(dict(state, lang="fr"), 0.5, "positive")
+    pred, probs, items = cb.relabel(replace(state, lang="fr"), 0.5, "positive")
     assert "prédit" in pred and "pneumopathie" in probs and items[0][1] == "Grad-CAM"
     assert cb.relabel(new_state("fr"), 0.5, "positive") == ("", None, [])
 
@@ -250,12 +251,12 @@ def test_live_training_is_private_to_the_session(data_root: Path, folders: dict[
     state, text = cb.train(new_state("en"), "pneumoniamnist@28", "laterality_marker", 90, 0, 1, 300,
                            progress=lambda f, m: seen.append(f))
     assert "Done in" in text and seen and seen[-1] == pytest.approx(1.0)
-    assert list(state["user_models"]) == ["user:1"]
+    assert [m.key for m in state.user_models] == ["user:1"]
     assert any(k == "user:1" and "Your model #1" in label and "90%/0%" in label for label, k in cb.model_choices(state))
     assert all(k != "user:1" for _, k in cb.model_choices(new_state("en"))), "another user must not see it"
     state = cb.case_image(0, state)
     assert "predicts" in cb.explore(state, "user:1", ["gradcam"], 0.5, "positive")[1]
-    assert "No model found" in cb.explore(dict(state, user_models={}), "user:1", ["gradcam"], 0.5, "positive")[1]
+    assert "No model found" in cb.explore(replace(state, user_models=()), "user:1", ["gradcam"], 0.5, "positive")[1]
 
 
 @pytest.mark.data
@@ -264,7 +265,7 @@ def test_real_cases_resolve_and_explain(data_root: Path, folders: dict[str, Path
     cb = demo.xai_callbacks
     assert len(demo.xai_context.cases) >= 6
     state = cb.case_image(0, new_state("en"))
-    assert state["image"].shape == (224, 224)
+    assert state.image.shape == (224, 224)
     assert "Bacterial pneumonia" in cb.case_text(state)
     assert len(cb.explore(state, "clean28", ["gradcam"], 0.5, "positive")[3]) == 1
 
@@ -294,7 +295,7 @@ def test_concurrent_sessions_never_see_each_others_uploads_or_models(cb: Callbac
     rng = np.random.default_rng(5)
     pictures = {"A": rng.integers(0, 60, (90, 70), np.uint8), "B": rng.integers(150, 255, (60, 100), np.uint8)}
     barrier = threading.Barrier(2)
-    states: dict[str, dict] = {}
+    states: dict[str, Session] = {}
     errors: list[BaseException] = []
     cache_before = len(cb.ctx.cache)
 
@@ -321,13 +322,13 @@ def test_concurrent_sessions_never_see_each_others_uploads_or_models(cb: Callbac
     assert not errors, errors
     for name, other in (("A", "B"), ("B", "A")):
         state = states[name]
-        np.testing.assert_array_equal(state["image"], pictures[name])
-        seen = np.round(state["result"].image * 255).astype(np.int16)
+        np.testing.assert_array_equal(state.image, pictures[name])
+        seen = np.round(state.result.image * 255).astype(np.int16)
         assert np.abs(seen - logic.square(pictures[name], 28)).max() <= 1, "the maps are of this session's image"
-        assert list(state["user_models"]) == ["user:1"]
+        assert [m.key for m in state.user_models] == ["user:1"]
         assert cb.ctx.entry("user:1", state).model is trained[name]
         assert cb.ctx.entry("user:1", state).model is not trained[other]
-        assert state["result_model"] == "user:1"
+        assert state.result_model == "user:1"
     assert all(not k.startswith("user:") for _, k in cb.model_choices(new_state("en")))
     assert all(e.model not in trained.values() for e in cb.ctx.models.values())
     assert len(cb.ctx.cache) == cache_before, "results of uploaded images are never cached (never shared)"

@@ -14,7 +14,8 @@ from PIL import Image
 
 from xai_demo.errors import DataError
 from xai_demo.paths import SAMPLES_DIR
-from xai_demo.ui import cases, logic
+from xai_demo.ui import cases, logic, shelf, store
+from xai_demo.ui import table as tables
 from xai_demo.ui.text import LANGS, TEXT, about, artefact_name, class_name, t
 
 # ----------------------------------------------------------------------------- translations
@@ -211,7 +212,7 @@ def test_region_share_and_report() -> None:
 
 
 def test_lru_cache_bounds_and_skips_uncached_keys() -> None:
-    cache = logic.LRUCache(2)
+    cache = store.LRUCache(2)
     calls = []
 
     def compute(v):
@@ -266,18 +267,18 @@ def test_discover_and_pair_models(tmp_path: Path) -> None:
     _tiny_checkpoint(tmp_path / "a_short.pt", "laterality_marker")
     _tiny_checkpoint(tmp_path / "lonely_short64.pt", "text_token", size=64)
     (tmp_path / "junk.pt").write_bytes(b"junk")
-    models = logic.discover_models(tmp_path)
+    models = shelf.discover_models(tmp_path)
     assert list(models) == ["lonely_short64", "b_clean", "a_short"]
-    pairs = logic.pair_models(models)
+    pairs = shelf.pair_models(models)
     assert [(p.clean.key, p.shortcut.key) for p in pairs] == [("b_clean", "a_short")]
     assert "raccourci" in models["a_short"].label("fr") and "“L”" in models["a_short"].label("en")
-    assert logic.discover_models(tmp_path / "absent") == {}
+    assert shelf.discover_models(tmp_path / "absent") == {}
 
 
 def test_explain_many_caches_curated_results(tmp_path: Path) -> None:
     _tiny_checkpoint(tmp_path / "m.pt")
-    entry = logic.discover_models(tmp_path)["m"]
-    cache = logic.LRUCache(8)
+    entry = shelf.discover_models(tmp_path)["m"]
+    cache = store.LRUCache(8)
     image = np.random.default_rng(0).integers(0, 255, (40, 40), dtype=np.uint8)
     first = logic.explain_many(entry.model, image, ["gradcam", "saliency"], cache, ("m", "case"))
     assert set(first.maps) == {"gradcam", "saliency"} and len(cache) == 2
@@ -295,7 +296,7 @@ def test_explain_many_caches_curated_results(tmp_path: Path) -> None:
 def test_quiz_question_is_deterministic_and_consistent(tmp_path: Path) -> None:
     _tiny_checkpoint(tmp_path / "clean.pt")
     _tiny_checkpoint(tmp_path / "short.pt", "laterality_marker")
-    pair = logic.pair_models(logic.discover_models(tmp_path))[0]
+    pair = shelf.pair_models(shelf.discover_models(tmp_path))[0]
     images = [np.random.default_rng(i).integers(0, 255, (64, 64), dtype=np.uint8) for i in range(3)]
     a, b = logic.make_question(pair, images, 3), logic.make_question(pair, images, 3)
     assert a.share == b.share and a.model_kind == b.model_kind
@@ -312,18 +313,18 @@ def test_quiz_question_is_deterministic_and_consistent(tmp_path: Path) -> None:
 def test_table_from_a_report_and_markdown(tmp_path: Path) -> None:
     _tiny_checkpoint(tmp_path / "clean.pt")
     _tiny_checkpoint(tmp_path / "short.pt", "laterality_marker")
-    pair = logic.pair_models(logic.discover_models(tmp_path))[0]
+    pair = shelf.pair_models(shelf.discover_models(tmp_path))[0]
     reports = tmp_path / "reports" / "x"
     reports.mkdir(parents=True)
     metrics = {c: {"auc": 0.9, "accuracy": 0.8, "n": 10} for c in ("none", "aligned", "swapped", "all")}
     (reports / "report.json").write_text(json.dumps({
         "clean": "models/clean.pt", "shortcut": "models/short.pt",
         "conditions": {"clean": metrics, "shortcut": metrics}}))
-    table = logic.find_table(pair, tmp_path / "reports")
-    assert table["source"] == "reports/x/report.json" and table["n"] == 10
-    md = logic.table_markdown(table, "fr")
+    found = tables.find_table(pair, tmp_path / "reports")
+    assert found["source"] == "reports/x/report.json" and found["n"] == 10
+    md = tables.table_markdown(found, "fr")
     assert "inversé" in md and "0.900" in md
-    assert logic.table_markdown(None, "en") == t("shortcut.table_missing", "en")
+    assert tables.table_markdown(None, "en") == t("shortcut.table_missing", "en")
 
 
 def test_train_choices_follow_the_data(tmp_path: Path) -> None:
@@ -361,13 +362,13 @@ def test_committed_pairs_carry_their_measured_table() -> None:
     """Without any test split on the machine, the Shortcuts tab shows the numbers measured on the whole split."""
     from xai_demo.paths import MODELS_DIR
 
-    pairs = {p.shortcut.key: p for p in logic.pair_models(logic.discover_models(MODELS_DIR))}
+    pairs = {p.shortcut.key: p for p in shelf.pair_models(shelf.discover_models(MODELS_DIR))}
     assert set(pairs) == {"cxr_shortcut_marker_128", "cxr_shortcut_token_64"}
     for pair in pairs.values():
-        table = logic.find_table(pair)
+        table = tables.find_table(pair)
         assert table["source"] == "checkpoint" and table["n"] == 624
         assert table["shortcut"]["swapped"]["auc"] < 0.3 < 0.9 < table["clean"]["swapped"]["auc"]
-        md = logic.table_markdown(table, "fr")
+        md = tables.table_markdown(table, "fr")
         assert "conservé dans `" + pair.shortcut.key + ".pt`" in md and "624 images de test" in md
 
 
@@ -377,7 +378,7 @@ def test_stored_tables_match_a_live_measurement(data_root: Path) -> None:
     from xai_demo.paths import MODELS_DIR
     from xai_demo.report import measure_conditions, shortcut_test_split
 
-    for pair in logic.pair_models(logic.discover_models(MODELS_DIR)):
+    for pair in shelf.pair_models(shelf.discover_models(MODELS_DIR)):
         stored = pair.shortcut.checkpoint.metrics["conditions"]
         live = measure_conditions(pair.clean.checkpoint, pair.shortcut.checkpoint,
                                   shortcut_test_split(pair.shortcut.checkpoint, str(data_root)))

@@ -34,10 +34,8 @@ from .registry import Registry
 if TYPE_CHECKING:  # importing .data pulls in torch; only as_dataset() needs it at run time
     from .data import ImageArrayDataset
 
-POSITIONS = (
-    "top_left", "top_right", "bottom_left", "bottom_right", "top", "bottom", "left", "right", "center",
-    "random", "random_outside",
-)
+FIXED_POSITIONS = ("top_left", "top_right", "bottom_left", "bottom_right", "top", "bottom", "left", "right", "center")
+POSITIONS = (*FIXED_POSITIONS, "random", "random_outside")  # random_outside: away from ``avoid``
 MARGIN = 0.04  # distance of placed artefacts from the image edge, as a fraction of the shorter side
 MIN_SIDE = 16  # smallest image side add_artefact accepts
 _TRIES = 20  # attempts to place an artefact outside ``avoid``

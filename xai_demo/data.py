@@ -27,7 +27,7 @@ from .paths import cache_dir, data_root
 from .registry import Registry
 from .samples import BUNDLES, BundleSpec, bundle_path, load_bundle
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")  # files read as images, anywhere
 SPLITS = ("train", "val", "test")
 
 
@@ -272,7 +272,7 @@ def _folder_files(split_dir: Path) -> tuple[list[str], list[tuple[Path, int]]]:
         if path.suffix.lower() in IMAGE_SUFFIXES
     ]
     if not files:
-        raise DataError(f"no .png/.jpg/.jpeg images under {split_dir}/<CLASS>/")
+        raise DataError(f"no {'/'.join(IMAGE_SUFFIXES)} images under {split_dir}/<CLASS>/")
     return classes, files
 
 

@@ -51,6 +51,11 @@ class ModelSpec:
     def num_classes(self) -> int:
         return len(self.class_names)
 
+    @property
+    def decision_threshold(self) -> float:
+        """The threshold on P(class 1) a binary model decides with: its chosen one, else 0.5."""
+        return self.threshold if self.threshold is not None else 0.5
+
     def to_dict(self) -> dict[str, Any]:
         """Plain types only (lists, str, float), so it can live in a weights-only checkpoint."""
         out = asdict(self)
@@ -130,7 +135,7 @@ Factory = Callable[..., tuple[nn.Module, str]]
 
 
 @dataclass(frozen=True)
-class ModelEntry:
+class Architecture:
     """A registered architecture: ``factory(num_classes, in_channels, input_size, **kw) -> (net, layer)``.
 
     Only the keywords named in ``limits`` may be passed, each within its (low, high) range, so a checkpoint
@@ -144,7 +149,7 @@ class ModelEntry:
     limits: dict[str, tuple[float, float]] = field(default_factory=dict)  # accepted range of each keyword
 
 
-MODELS: Registry[ModelEntry] = Registry("model")
+MODELS: Registry[Architecture] = Registry("model")
 
 
 def register_model(
@@ -162,8 +167,8 @@ def register_model(
         doc = (factory.__doc__ or "").strip().splitlines()
         MODELS.add(
             name or factory.__name__,
-            ModelEntry(name or factory.__name__, factory, description or (doc[0] if doc else ""), in_channels,
-                       dict(limits or {})),
+            Architecture(name or factory.__name__, factory, description or (doc[0] if doc else ""), in_channels,
+                         dict(limits or {})),
         )
         return factory
 

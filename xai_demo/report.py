@@ -26,7 +26,9 @@ from .explain import explain, get_method, list_methods
 from .fileio import atomic_save_image, atomic_write_text
 from .sanity import cascading_randomisation
 from .shortcut import (
+    TEST_SEED,
     attribution_on_artefacts,
+    balanced_indices,
     condition_metrics,
     conditioned_test_sets,
     counterfactuals,
@@ -37,13 +39,7 @@ from .shortcut import (
 from .viz import grid, outline, overlay
 
 FIGURE_METHODS = ("gradcam", "integrated_gradients", "smoothgrad", "guided_backprop")
-REPORT_SEED = 1234  # artefact placements on the test split, shared by both models
-
-
-def _balanced_indices(labels: np.ndarray, n: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    picks = [rng.permutation(np.flatnonzero(labels == c))[: n // 2] for c in (0, 1)]
-    return np.sort(np.concatenate(picks))
+REPORT_SEED = TEST_SEED  # artefact placements on the test split, shared by both models
 
 
 def _artefact_of(checkpoint: Checkpoint) -> tuple[str, dict]:
@@ -163,7 +159,7 @@ def build_report(
         report["counterfactual"][name] = {k: cf[k] for k in ("mean_delta", "mean_abs_delta", "flipped")}
 
     step("counterfactuals")
-    idx = _balanced_indices(test.labels, n_images, REPORT_SEED)
+    idx = balanced_indices(test.labels, n_images, REPORT_SEED)
     with_art = confound(test.subset(idx), condition_spec(artefact, "all", REPORT_SEED, **options))
     report["attribution"] = {}
     for name, ck in (("clean", clean), ("shortcut", shortcut)):

@@ -9,7 +9,7 @@ Spearman rank correlation (of absolute values, as in the paper), SSIM and top-10
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +19,7 @@ from torch import nn
 from .explain import explain
 from .metrics import normalise_map, spearman, ssim, topk_overlap
 from .models import XaiModel
+from .progress import Progress
 
 
 def randomisation_stages(model: XaiModel) -> list[str]:
@@ -90,7 +91,7 @@ def cascading_randomisation(
     *,
     seed: int = 0,
     target: int | None = None,
-    on_progress: Callable[[float, str], None] | None = None,
+    on_progress: Progress | None = None,
 ) -> SanityResult:
     """Run the cascading randomisation test on a copy of ``model`` (the model itself is untouched).
 

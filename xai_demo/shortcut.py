@@ -6,7 +6,7 @@ All functions take a trained :class:`XaiModel` and real images; artefacts come f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -14,11 +14,19 @@ import torch
 from .artefacts import CONDITIONS, ConfoundedDataset, condition_spec, confound
 from .data import ImageArrayDataset
 from .explain import explain
-from .metrics import binary_metrics, deletion_insertion, outside_share, summarise_attribution
+from .metrics import binary_metrics, deletion_insertion, outside_share, pool_mask, summarise_attribution
 from .models import XaiModel
 from .predict import predict_batch, preprocess
+from .progress import Progress
 
-Progress = Callable[[float, str], None] | None
+TEST_SEED = 1234  # artefact placements on a test split, shared by both models of a pair (report and app)
+
+
+def balanced_indices(labels: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """Sorted indices of up to ``n // 2`` images of class 0 and of class 1, drawn with ``seed``."""
+    rng = np.random.default_rng(seed)
+    picks = [rng.permutation(np.flatnonzero(labels == c))[: n // 2] for c in (0, 1)]
+    return np.sort(np.concatenate(picks))
 
 
 def conditioned_test_sets(
@@ -35,7 +43,7 @@ def conditioned_test_sets(
 
 def condition_metrics(model: XaiModel, test_sets: dict[str, ConfoundedDataset]) -> dict[str, dict]:
     """Accuracy, AUC, sensitivity, specificity per condition, at the model's own threshold."""
-    threshold = model.spec.threshold if model.spec.threshold is not None else 0.5
+    threshold = model.spec.decision_threshold
     out = {}
     for name, ds in test_sets.items():
         images, labels = ds.as_dataset().tensors()
@@ -58,7 +66,7 @@ def counterfactuals(
     x1, _ = with_artefact.as_dataset().tensors()
     p0 = predict_batch(model, x0)[:, positive]
     p1 = predict_batch(model, x1)[:, positive]
-    t = model.spec.threshold if model.spec.threshold is not None else 0.5
+    t = model.spec.decision_threshold
     delta = p1 - p0
     return {
         "p_without": p0.tolist(),
@@ -78,7 +86,7 @@ def attribution_on_artefacts(
     n: int = 24,
     target: int | None = 1,
     mode: str = "positive",
-    on_progress: Progress = None,
+    on_progress: Progress | None = None,
 ) -> dict[str, dict]:
     """Per method: attribution share, enrichment, pointing game and confounder sensitivity on the mask.
 
@@ -96,7 +104,7 @@ def attribution_on_artefacts(
         for j, i in enumerate(idx):
             image = dataset.images[i].astype(np.float32) / 255.0
             e = explain(model, image, method, target)
-            mask = _mask_at(dataset.masks[i], e.map.shape)
+            mask = pool_mask(dataset.masks[i], e.map.shape)
             per_image.append(summarise_attribution(e.map, mask, mode=mode))
             if on_progress is not None:
                 on_progress((k * len(idx) + j + 1) / (len(methods) * len(idx)), method)
@@ -110,14 +118,6 @@ def _means(rows: list[dict]) -> dict[str, float]:
         k: float(np.mean([float(r[k]) for r in rows if r.get(k) is not None])) if rows else float("nan")
         for k in keys
     }
-
-
-def _mask_at(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Resize a bool mask to ``shape`` (nearest), any pixel touched counting as inside."""
-    if mask.shape == tuple(shape):
-        return mask
-    t = torch.from_numpy(mask.astype(np.float32))[None, None]
-    return (torch.nn.functional.adaptive_max_pool2d(t, tuple(shape))[0, 0] > 0).numpy()
 
 
 def faithfulness(
@@ -159,7 +159,7 @@ def lung_field(h: int, w: int) -> np.ndarray:
 
 def natural_shortcut_scan(
     model: XaiModel, dataset: ImageArrayDataset, method: str = "gradcam", *, target: int | None = None,
-    region: np.ndarray | None = None, on_progress: Progress = None,
+    region: np.ndarray | None = None, on_progress: Progress | None = None,
 ) -> dict:
     """Share of positive attribution outside the central lung field, for every image of a real dataset.
 

@@ -12,7 +12,6 @@ import copy
 import math
 import platform
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -27,9 +26,8 @@ from .errors import ConfigError, DataError
 from .metrics import binary_metrics, choose_threshold
 from .models import MODELS, XaiModel, create_model, with_threshold
 from .predict import predict_batch
+from .progress import Progress
 from .schema import TRAIN_CONFIG, SchemaViolation
-
-ProgressFn = Callable[[float, str], None]
 
 
 @dataclass(frozen=True)
@@ -196,11 +194,11 @@ def evaluate(model: XaiModel, dataset: ImageArrayDataset) -> dict:
     """Test metrics of a binary model on ``dataset`` at the model's threshold (see binary_metrics)."""
     images, labels = dataset.tensors()
     probs = predict_batch(model, images)
-    threshold = model.spec.threshold if model.spec.threshold is not None else 0.5
+    threshold = model.spec.decision_threshold
     return binary_metrics(labels.numpy(), probs[:, 1], threshold)
 
 
-def train(cfg: TrainConfig, out: str | Path | None = None, on_progress: ProgressFn | None = None) -> Checkpoint:
+def train(cfg: TrainConfig, out: str | Path | None = None, on_progress: Progress | None = None) -> Checkpoint:
     """Train ``cfg.arch`` on ``cfg.dataset``, choose the threshold on val, measure on test.
 
     Args:

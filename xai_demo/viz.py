@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from .errors import ConfigError
+from .fonts import font
 
 MapMode = Literal["positive", "absolute", "signed"]
 
@@ -33,12 +34,6 @@ def colormap(name: Literal["inferno", "diverging"]) -> np.ndarray:
     grid = np.linspace(0, 1, 256)
     table = np.stack([np.interp(grid, xs, points[:, c]) for c in range(3)], axis=1)
     return np.round(table).astype(np.uint8)
-
-
-@functools.lru_cache(maxsize=16)
-def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """Pillow's built-in font at ``size`` px."""
-    return ImageFont.load_default(size=size)
 
 
 def _as_gray(image: np.ndarray | Image.Image) -> np.ndarray:

@@ -1,5 +1,6 @@
 """Pure metric functions: classification, attribution on a mask, map similarity, faithfulness."""
 
+from .arrays import pool_mask
 from .attribution import (
     attribution_share,
     confounder_sensitivity,
@@ -23,6 +24,7 @@ __all__ = [
     "normalise_map",
     "outside_share",
     "pointing_game",
+    "pool_mask",
     "random_attribution",
     "roc_auc",
     "spearman",

@@ -16,47 +16,11 @@ import math
 from typing import Any, Literal
 
 import numpy as np
-import torch
+
+from .arrays import as_map, as_mask, topk_count
 
 Mode = Literal["positive", "absolute"]
 MODES = ("positive", "absolute")
-
-
-def _as_numpy(x: Any) -> np.ndarray:
-    """Return ``x`` as a numpy array (torch tensors are detached and moved to the CPU)."""
-    if isinstance(x, torch.Tensor):
-        return x.detach().cpu().numpy()
-    return np.asarray(x)
-
-
-def _as_map(x: Any, name: str) -> np.ndarray:
-    """A finite float64 array of shape (H, W), or ValueError."""
-    arr = _as_numpy(x)
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must have shape (H, W); got shape {tuple(arr.shape)}")
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty (shape {tuple(arr.shape)})")
-    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
-        raise ValueError(f"{name} must be a numeric array; got dtype {arr.dtype}")
-    arr = arr.astype(np.float64)
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return arr
-
-
-def _as_mask(x: Any, shape: tuple[int, ...], name: str = "mask") -> np.ndarray:
-    """A bool array of the given shape (bool or 0/1 input), or ValueError."""
-    arr = _as_numpy(x)
-    if arr.shape != shape:
-        raise ValueError(
-            f"{name} shape {tuple(arr.shape)} does not match attribution shape {tuple(shape)}; "
-            "resize the mask to the attribution map first"
-        )
-    if arr.dtype != bool:
-        if not np.isin(arr, (0, 1)).all():
-            raise ValueError(f"{name} must be boolean (or contain only 0 and 1); got dtype {arr.dtype}")
-        arr = arr.astype(bool)
-    return arr
 
 
 def _scores(attr: np.ndarray, mode: str) -> np.ndarray:
@@ -68,16 +32,9 @@ def _scores(attr: np.ndarray, mode: str) -> np.ndarray:
 
 
 def _prepare(attr: Any, mask: Any, mode: str, mask_name: str = "mask") -> tuple[np.ndarray, np.ndarray]:
-    a = _as_map(attr, "attr")
-    m = _as_mask(mask, a.shape, mask_name)
+    a = as_map(attr, "attr")
+    m = as_mask(mask, a.shape, mask_name)
     return _scores(a, mode), m
-
-
-def _topk_count(fraction: float, n: int) -> int:
-    """Number of pixels in the top ``fraction`` of ``n`` (floor, at least 1), guarding float error."""
-    if not 0.0 < fraction <= 1.0:
-        raise ValueError(f"the top fraction must be in (0, 1]; got {fraction}")
-    return max(1, math.floor(fraction * n + 1e-9))
 
 
 def _top_pixels(scores: np.ndarray, fraction: float) -> np.ndarray:
@@ -88,7 +45,7 @@ def _top_pixels(scores: np.ndarray, fraction: float) -> np.ndarray:
     fewer than k pixels may be returned.
     """
     flat = scores.ravel()
-    k = _topk_count(fraction, flat.size)
+    k = topk_count(fraction, flat.size)
     order = np.argsort(-flat, kind="stable")[:k]
     order = order[flat[order] > 0]
     top = np.zeros(flat.size, dtype=bool)
@@ -188,7 +145,7 @@ def confounder_sensitivity(attr: Any, mask: Any, top: float = 0.10, mode: Mode =
     scores, m = _prepare(attr, mask, mode)
     area = int(m.sum())
     if area == 0:
-        _topk_count(top, m.size)  # still validate ``top``
+        topk_count(top, m.size)  # still validate ``top``
         return float("nan")
     return float((_top_pixels(scores, top) & m).sum()) / area
 
@@ -201,7 +158,7 @@ def topk_precision(attr: Any, mask: Any, top: float = 0.10, mode: Mode = "absolu
     with little evidence scores low. Chance level for a random map is the mask's area fraction.
     """
     scores, m = _prepare(attr, mask, mode)
-    k = _topk_count(top, m.size)
+    k = topk_count(top, m.size)
     return float((_top_pixels(scores, top) & m).sum()) / k
 
 
@@ -213,8 +170,8 @@ def summarise_attribution(attr: Any, mask: Any, mode: Mode = "positive", top: fl
     so ``json.dumps`` produces strict JSON. Keys: mask_fraction, attribution_share, outside_share,
     enrichment, pointing_game, confounder_sensitivity, topk_precision.
     """
-    a = _as_map(attr, "attr")
-    m = _as_mask(mask, a.shape)
+    a = as_map(attr, "attr")
+    m = as_mask(mask, a.shape)
 
     def plain(x: float) -> float | None:
         return float(x) if math.isfinite(x) else None

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .attribution import _as_map, _as_numpy
+from .arrays import as_map, as_numpy
 
 Baseline = str | float | None
 BLUR_SIZE = 11  # Petsiuk et al.'s code blurs with an 11x11 Gaussian, sigma 5
@@ -98,7 +98,7 @@ def deletion_insertion(
         raise ValueError(f"image must have shape (C, H, W) or (1, C, H, W); got {tuple(img.shape)}")
     if not img.is_floating_point():
         raise ValueError(f"image must be a float tensor with values in [0, 1]; got dtype {img.dtype}")
-    a = _as_map(attr, "attr")
+    a = as_map(attr, "attr")
     h, w = img.shape[1:]
     if a.shape != (h, w):
         raise ValueError(f"attr shape {a.shape} does not match the image's spatial size {(h, w)}")
@@ -117,7 +117,7 @@ def deletion_insertion(
             c = torch.as_tensor(counts[lo : lo + batch_size], device=img.device).view(-1, 1, 1, 1)
             m = (rank_t < c).to(img.dtype)
             batch = start.unsqueeze(0) * (1 - m) + end.unsqueeze(0) * m
-            p = _as_numpy(predict_fn(batch)).astype(np.float64).reshape(-1)
+            p = as_numpy(predict_fn(batch)).astype(np.float64).reshape(-1)
             if p.size != batch.shape[0]:
                 raise ValueError(
                     f"predict_fn returned {p.size} values for a batch of {batch.shape[0]} images; "

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .attribution import _as_map, _topk_count
+from .arrays import as_map, topk_count
 
 GAUSSIAN_SIGMA = 1.5
 GAUSSIAN_RADIUS = 5  # 11x11 window: int(3.5 * 1.5 + 0.5), as scipy/skimage truncate the Gaussian
@@ -19,7 +19,7 @@ K1, K2 = 0.01, 0.03
 
 
 def _pair(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
-    x, y = _as_map(a, "a"), _as_map(b, "b")
+    x, y = as_map(a, "a"), as_map(b, "b")
     if x.shape != y.shape:
         raise ValueError(f"the two maps must have the same shape; got {x.shape} and {y.shape}")
     return x, y
@@ -31,7 +31,7 @@ def normalise_map(attr: Any, mode: Literal["absolute", "signed"] = "absolute") -
     "absolute": ``|attr| / max|attr|`` in [0, 1]; "signed": ``attr / max|attr|`` in [-1, 1] (sign kept).
     An all-zero map is returned as zeros. Returns a new float64 array.
     """
-    a = _as_map(attr, "attr")
+    a = as_map(attr, "attr")
     if mode not in ("absolute", "signed"):
         raise ValueError(f"mode must be 'absolute' or 'signed'; got {mode!r}")
     if mode == "absolute":
@@ -140,5 +140,5 @@ def topk_overlap(a: Any, b: Any, k: float = 0.10) -> float:
     """
     x, y = _pair(a, b)
     x, y = x.ravel(), y.ravel()
-    n = _topk_count(k, x.size)
+    n = topk_count(k, x.size)
     return float(np.dot(_topk_weights(x, n), _topk_weights(y, n)) / n)

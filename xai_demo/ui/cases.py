@@ -15,12 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import kermany_folder, medmnist_file
+from ..data import IMAGE_SUFFIXES, kermany_folder, medmnist_file
 from ..errors import DataError, XaiDemoError
 from ..images import load_image
 from ..samples import MANIFEST as MANIFEST_NAME
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 
 @dataclass(frozen=True)

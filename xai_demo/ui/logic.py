@@ -1,5 +1,6 @@
-"""What the web app does, without gradio: model discovery and pairing, cached explanations, drawn-region
-shares, shortcut comparisons, the test-set table, quiz questions and training settings.
+"""What the web app does, without gradio: cached explanations, drawn-region shares, shortcut comparisons,
+quiz questions and training settings (models: :mod:`.shelf`; caches: :mod:`.store`; the test-set table:
+:mod:`.table`).
 
 Everything here is a plain function or a small class, testable without a browser. Models loaded once are
 never modified afterwards; caches are bounded, locked, and hold results for curated cases only (never for
@@ -9,30 +10,22 @@ uploaded images).
 from __future__ import annotations
 
 import hashlib
-import json
-import logging
-import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from PIL import Image
 
 from ..artefacts import add_artefact, central_region
-from ..checkpoints import Checkpoint, load_checkpoint
 from ..explain import explain, get_method, list_methods
-from ..fileio import atomic_write_bytes, atomic_write_text
-from ..metrics import attribution_share
-from ..paths import cache_dir
+from ..metrics import attribution_share, pool_mask
 from ..viz import overlay
+from .shelf import Pair
+from .store import LRUCache
 from .text import artefact_name, class_name, t
-
-log = logging.getLogger(__name__)
 
 FAST_METHODS = ("gradcam", "saliency", "guided_backprop", "deeplift", "guided_gradcam")
 SLOW_METHODS = ("occlusion", "kernel_shap", "integrated_gradients")
@@ -40,182 +33,6 @@ SANITY_METHODS = ("gradcam", "guided_backprop", "saliency", "smoothgrad", "integ
 QUIZ_THRESHOLD = 0.25  # share of positive evidence on the artefact from which the answer is "artefact"...
 QUIZ_ENRICHMENT = 5.0  # ...or share / artefact area from which it is (a marker covers ~1% of the image)
 DISPLAY = 320  # side of the pictures shown in the page
-
-
-# ----------------------------------------------------------------------------- models
-
-
-@dataclass(frozen=True)
-class ModelEntry:
-    """A loaded checkpoint and what the app needs to know about it.
-
-    Attributes:
-        key: unique id (file stem for shared models, "user:N" for a user's own).
-        checkpoint: the loaded checkpoint (read-only once loaded).
-        dataset, size: what it was trained on and its input side.
-        artefact: the planted artefact (None for a clean model); ``options`` its parameters.
-    """
-
-    key: str
-    checkpoint: Checkpoint = field(repr=False)
-    dataset: str
-    size: int
-    artefact: str | None
-    options: dict[str, Any]
-    user_number: int | None = None  # set for a model a user trained in this session
-
-    @property
-    def model(self):  # noqa: ANN201 (XaiModel; kept light)
-        return self.checkpoint.model
-
-    def label(self, lang: str) -> str:
-        """E.g. "kermany 128 px, shortcut: Laterality marker (L/R) 'L'"."""
-        if self.artefact:
-            what = artefact_name(self.artefact, lang)
-            text = self.options.get("text")
-            cfg = self.checkpoint.train_config
-            rates = f" {float(cfg.get('confound') or 0):.0%}/{float(cfg.get('confound_negative') or 0):.0%}"
-            kind = t("model.shortcut", lang, artefact=(f"{what} “{text}”" if text else what) + rates)
-        else:
-            kind = t("model.clean", lang)
-        label = t("model.label", lang, dataset=self.dataset, size=self.size, kind=kind)
-        return label if self.user_number is None else t("model.user", lang, n=self.user_number, desc=label)
-
-
-def entry_from_checkpoint(key: str, checkpoint: Checkpoint, user_number: int | None = None) -> ModelEntry:
-    """A :class:`ModelEntry` from a checkpoint's training config."""
-    cfg = checkpoint.train_config
-    return ModelEntry(
-        key=key, checkpoint=checkpoint, dataset=str(cfg.get("dataset") or "?"),
-        size=int(checkpoint.spec.input_size), artefact=cfg.get("artefact") or None,
-        options=dict(cfg.get("artefact_options") or {}), user_number=user_number,
-    )
-
-
-def discover_models(folder: Path) -> dict[str, ModelEntry]:
-    """Load every ``*.pt`` checkpoint in ``folder`` (unreadable files are skipped and logged).
-
-    Ordered: larger inputs first, clean before shortcut, then by name.
-    """
-    entries = []
-    for path in sorted(Path(folder).glob("*.pt")) if Path(folder).is_dir() else []:
-        try:
-            entries.append(entry_from_checkpoint(path.stem, load_checkpoint(path)))
-        except Exception as exc:  # load_checkpoint lets some corrupt files through (e.g. struct.error)
-            log.warning("skipping %s: %s", path.name, exc)
-    entries.sort(key=lambda e: (-e.size, e.artefact is not None, e.key))
-    return {e.key: e for e in entries}
-
-
-@dataclass(frozen=True)
-class Pair:
-    """A clean model and a shortcut model trained on the same dataset at the same size."""
-
-    clean: ModelEntry
-    shortcut: ModelEntry
-
-    @property
-    def key(self) -> str:
-        return f"{self.clean.key}|{self.shortcut.key}"
-
-    def label(self, lang: str) -> str:
-        """E.g. "kermany 128 px · Laterality marker (L/R)"."""
-        return f"{self.shortcut.dataset} {self.shortcut.size} px · {artefact_name(self.shortcut.artefact, lang)}"
-
-
-def pair_models(models: dict[str, ModelEntry]) -> list[Pair]:
-    """Every shortcut model with a clean model of the same dataset and size (larger sizes first)."""
-    pairs = []
-    for short in models.values():
-        if not short.artefact:
-            continue
-        clean = next((m for m in models.values()
-                      if not m.artefact and m.dataset == short.dataset and m.size == short.size), None)
-        if clean is not None:
-            pairs.append(Pair(clean, short))
-    return pairs
-
-
-# ----------------------------------------------------------------------------- caching
-
-
-class LRUCache:
-    """A small thread-safe least-recently-used cache (for deterministic results of curated cases)."""
-
-    def __init__(self, capacity: int = 256) -> None:
-        self.capacity = capacity
-        self._data: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get_or_compute(self, key: Hashable | None, compute: Callable[[], Any]) -> Any:
-        """The cached value for ``key``, computing (outside the lock) on a miss; ``key=None`` never caches."""
-        if key is None:
-            return compute()
-        with self._lock:
-            if key in self._data:
-                self._data.move_to_end(key)
-                return self._data[key]
-        value = compute()
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.capacity:
-                self._data.popitem(last=False)
-        return value
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-
-# ----------------------------------------------------------------------------- pictures on disk
-
-
-class ImageStore:
-    """Pictures written once, atomically, under a content-hash name, and pruned after ``max_age`` seconds.
-
-    Gradio rewrites a returned PIL image in place under a content-hash path, so two users receiving the same
-    picture at once can download a half-written file; a file path is instead copied atomically. Handing
-    Gradio paths from this store avoids that race.
-    """
-
-    def __init__(self, folder: Path, max_age: float = 300.0) -> None:
-        self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.max_age = max_age
-        self._last_prune = time.monotonic()
-        self._lock = threading.Lock()
-
-    def save(self, picture: Image.Image, fmt: str = "webp") -> str:
-        """Write ``picture`` (if not already there) and return its path."""
-        import io
-        import os
-
-        buf = io.BytesIO()
-        picture.save(buf, format=fmt.upper(), **({"quality": 92} if fmt == "webp" else {}))
-        data = buf.getvalue()
-        path = self.folder / f"{hashlib.sha1(data).hexdigest()[:24]}.{fmt}"
-        if path.exists():
-            os.utime(path)
-        else:
-            atomic_write_bytes(path, data, durable=False)
-        self.prune()
-        return str(path)
-
-    def prune(self, force: bool = False) -> int:
-        """Delete pictures older than ``max_age`` (at most once a minute unless ``force``); returns the count."""
-        with self._lock:
-            if not force and time.monotonic() - self._last_prune < 60:
-                return 0
-            self._last_prune = time.monotonic()
-        cutoff, removed = time.time() - self.max_age, 0
-        for path in self.folder.glob("*"):
-            try:
-                if path.stat().st_mtime < cutoff:
-                    path.unlink()
-                    removed += 1
-            except OSError:
-                continue
-        return removed
 
 
 # ----------------------------------------------------------------------------- images and maps
@@ -280,7 +97,7 @@ def explain_many(model, image: np.ndarray, methods: Sequence[str], cache: LRUCac
     if first is None:
         raise ValueError("choose at least one method")
     return MapResult(first.image, maps, first.probabilities, first.predicted, first.target,
-                     tuple(model.spec.class_names), float(model.spec.threshold or 0.5),
+                     tuple(model.spec.class_names), model.spec.decision_threshold,
                      time.perf_counter() - started, cached=computed == 0)
 
 
@@ -330,8 +147,7 @@ def mask_from_editor(value: dict | None, size: int) -> np.ndarray | None:
             painted = diff.max(axis=-1) > 8 if diff.ndim == 3 else diff > 8
     if painted is None or not painted.any():
         return None
-    t_ = torch.from_numpy(painted.astype(np.float32))[None, None]
-    return (torch.nn.functional.adaptive_max_pool2d(t_, (size, size))[0, 0] > 0).numpy()
+    return pool_mask(painted, (size, size))
 
 
 def region_shares(maps: dict[str, np.ndarray], mask: np.ndarray) -> dict[str, tuple[float, float]]:
@@ -414,98 +230,6 @@ def comparison_text(comparison: Comparison, which: str, method: str, lang: str) 
     return t("shortcut.result", lang, model=t(f"shortcut.{which}_model", lang),
              label=class_name(result.class_names[result.predicted], lang), p=float(result.probabilities[-1]),
              share=share_text)
-
-
-TABLE_CONDITIONS = ("none", "aligned", "swapped")
-
-
-def _file_tag(path: Path | None) -> str:
-    if path is None or not path.exists():
-        return "none"
-    stat = path.stat()
-    return f"{path.stem}-{stat.st_size}-{int(stat.st_mtime)}"
-
-
-def table_cache_path(pair: Pair, n: int) -> Path:
-    """Where the computed test-set table of ``pair`` is cached (user cache folder)."""
-    tag = f"{_file_tag(pair.clean.checkpoint.path)}_{_file_tag(pair.shortcut.checkpoint.path)}_{n}"
-    return cache_dir("ui") / f"table_{hashlib.sha1(tag.encode()).hexdigest()[:16]}.json"
-
-
-def find_table(pair: Pair, reports_dir: Path | None = None, n: int = 200) -> dict | None:
-    """The none/aligned/swapped table of ``pair``, from a shortcut report, the checkpoints or the cache.
-
-    Returns ``{"clean": {cond: metrics}, "shortcut": {cond: metrics}, "source": str, "n": int}`` or None.
-    """
-    names = {pair.clean.checkpoint.path.name if pair.clean.checkpoint.path else None,
-             pair.shortcut.checkpoint.path.name if pair.shortcut.checkpoint.path else None}
-    if reports_dir is not None and reports_dir.is_dir():
-        for path in sorted(reports_dir.glob("**/report.json")):
-            try:
-                report = json.loads(path.read_text())
-                if {Path(report["clean"]).name, Path(report["shortcut"]).name} == names:
-                    cond = report["conditions"]
-                    n_images = cond["shortcut"]["none"].get("n", 0)
-                    source = f"{reports_dir.name}/{path.relative_to(reports_dir).as_posix()}"
-                    return {"clean": cond["clean"], "shortcut": cond["shortcut"], "source": source, "n": n_images}
-            except (OSError, ValueError, KeyError, TypeError):
-                continue
-    stored = pair.shortcut.checkpoint.metrics.get("conditions")  # `xai-demo shortcut-report --store-conditions`
-    clean_name = pair.clean.checkpoint.path.name if pair.clean.checkpoint.path else None
-    if (isinstance(stored, dict) and "clean" in stored and "shortcut" in stored
-            and stored.get("clean_checkpoint", clean_name) == clean_name):
-        file = pair.shortcut.checkpoint.path.name if pair.shortcut.checkpoint.path else "?"
-        return {**stored, "source": "checkpoint", "file": file, "n": stored.get("n", 0)}
-    cached = table_cache_path(pair, n)
-    if cached.is_file():
-        try:
-            table = json.loads(cached.read_text())
-        except ValueError:
-            return None
-        return table if isinstance(table, dict) and {"clean", "shortcut"} <= set(table) else None
-    return None
-
-
-def compute_table(pair: Pair, root: Path | None, n: int = 200,
-                  on_progress: Callable[[float, str], None] | None = None) -> dict:
-    """Measure both models on ``n`` balanced test images under none/aligned/swapped; cache the result."""
-    from ..data import load_dataset
-    from ..shortcut import condition_metrics, conditioned_test_sets
-
-    test = load_dataset(pair.shortcut.dataset, "test", pair.shortcut.size, root)
-    rng = np.random.default_rng(0)
-    idx = np.sort(np.concatenate([rng.permutation(np.flatnonzero(test.labels == c))[: n // 2] for c in (0, 1)]))
-    subset = test.subset(idx)
-    if on_progress:
-        on_progress(0.1, "artefacts")
-    sets = conditioned_test_sets(subset, pair.shortcut.artefact, seed=1234, params=pair.shortcut.options)
-    sets = {k: v for k, v in sets.items() if k in TABLE_CONDITIONS}
-    table: dict[str, Any] = {}
-    for i, (name, entry) in enumerate((("clean", pair.clean), ("shortcut", pair.shortcut))):
-        table[name] = condition_metrics(entry.model, sets)
-        if on_progress:
-            on_progress(0.5 + 0.5 * i, name)
-    table.update(source="computed", n=len(subset))
-    atomic_write_text(table_cache_path(pair, n), json.dumps(table))
-    return table
-
-
-def table_markdown(table: dict | None, lang: str) -> str:
-    """The none/aligned/swapped table as markdown (a notice when there is none)."""
-    if not table:
-        return t("shortcut.table_missing", lang)
-    lines = [f"**{t('shortcut.table_title', lang)}**", "", t("shortcut.table_head", lang), "|---|---|---|---|---|"]
-    for cond in TABLE_CONDITIONS:
-        c, s = table["clean"].get(cond), table["shortcut"].get(cond)
-        if not c or not s:
-            continue
-        lines.append(f"| {t('cond.' + cond, lang)} | {c['auc']:.3f} | {c['accuracy']:.1%} | "
-                     f"{s['auc']:.3f} | {s['accuracy']:.1%} |")
-    source = table.get("source", "?")
-    if source == "checkpoint":
-        source = t("shortcut.table_stored", lang, file=table.get("file", "?"))
-    lines += ["", t("shortcut.table_source", lang, source=source, n=table.get("n", "?"))]
-    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------- quiz

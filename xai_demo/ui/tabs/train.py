@@ -1,0 +1,102 @@
+"""Train: a small model trained live, for this session only, with a chosen artefact and confounding rate."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import gradio as gr
+
+from ...errors import XaiDemoError
+from ...progress import Progress
+from .. import logic
+from ..context import Handlers
+from ..page import Page
+from ..session import Session
+from ..shelf import entry_from_checkpoint
+from ..text import dataset_name, t
+from .shortcut import artefact_choices
+
+TRAIN_LIMITS = {"pneumoniamnist@28": 3000, "kermany@64": 1200,  # about 10-30 s of training on 2 cores
+                "pneumoniamnist_sample@28": 2000, "kermany_sample@64": 1000}  # the whole embedded bundle
+DEFAULT_LIMIT = 1500
+
+
+class TrainHandlers(Handlers):
+    def train(self, session: Session, choice_key: str, artefact: str, confound: float, confound_negative: float,
+              epochs: int, limit: int, progress: Progress | None = None) -> tuple[Session, str]:
+        """Train a small model for this session only; returns (session, markdown)."""
+        from ...train import train
+
+        lang = session.lang
+        choice = next((c for c in self.ctx.train_choices if c.key == choice_key), None)
+        if choice is None:
+            return session, t("train.no_data", lang)
+        with self.ctx.train_lock:
+            try:
+                cfg = logic.train_config(choice, self.ctx.root, None if artefact in (None, "", "none") else artefact,
+                                         confound, confound_negative, epochs, limit)
+                checkpoint = train(cfg, on_progress=progress)
+            except (XaiDemoError, ValueError) as exc:
+                return session, t("train.failed", lang, error=exc)
+        number = len(session.user_models) + 1
+        entry = entry_from_checkpoint(f"user:{number}", checkpoint, user_number=number)
+        session = replace(session, user_models=(*session.user_models, entry))
+        test = checkpoint.metrics["test"]
+        return session, t("train.done", lang, seconds=checkpoint.metrics["train_seconds"], auc=test["auc"],
+                          acc=test["accuracy"], sens=test["sensitivity"], spec=test["specificity"],
+                          name=entry.label(lang))
+
+
+def build(page: Page) -> None:
+    """The Train tab: data, artefact, confounding and budget on the left, the result on the right. A trained
+    model joins the page's model dropdowns for this session."""
+    ctx, cb, tr, lang, state = page.ctx, page.cb, page.tr, page.lang, page.state
+    first = ctx.train_choices[0].key if ctx.train_choices else None
+
+    def data_choices(lg: str) -> list[tuple[str, str]]:
+        return [(t("train.data_option", lg, dataset=dataset_name(c.dataset, lg), size=c.size), c.key)
+                for c in ctx.train_choices]
+
+    with tr(gr.Tab(t("tab.train", lang), id="train", elem_id="tab-train"), label="tab.train"):
+        tr(gr.Markdown(t("train.intro", lang)), value="train.intro")
+        if not ctx.train_choices:
+            tr(gr.Markdown(t("train.no_data", lang)), value="train.no_data")
+        with gr.Row():
+            with gr.Column(scale=1, min_width=300):
+                data_dd = tr(gr.Dropdown(data_choices(lang), value=first, label=t("train.data", lang),
+                                         elem_id="train-data"), label="train.data", choices=data_choices)
+                art_dd = tr(gr.Dropdown(artefact_choices(lang, none=True), value="laterality_marker",
+                                        label=t("train.artefact", lang), elem_id="train-artefact"),
+                            label="train.artefact", choices=lambda lg: artefact_choices(lg, none=True))
+                conf_sl = tr(gr.Slider(0, 100, value=90, step=5, label=t("train.confound", lang),
+                                       elem_id="train-confound"), label="train.confound")
+                neg_sl = tr(gr.Slider(0, 100, value=0, step=5, label=t("train.confound_neg", lang),
+                                      elem_id="train-confound-neg", elem_classes=["xai-advanced"]),
+                            label="train.confound_neg")
+                epochs_sl = tr(gr.Slider(1, 6, value=3, step=1, label=t("train.epochs", lang),
+                                         elem_id="train-epochs", elem_classes=["xai-advanced"]),
+                               label="train.epochs")
+                limit_sl = tr(gr.Slider(200, 5000, value=TRAIN_LIMITS.get(first or "", DEFAULT_LIMIT), step=100,
+                                        label=t("train.limit", lang), elem_id="train-limit",
+                                        elem_classes=["xai-advanced"]), label="train.limit")
+                run_btn = tr(gr.Button(t("train.run", lang), variant="primary", elem_id="train-run"),
+                             value="train.run")
+            with gr.Column(scale=2):
+                result_md = gr.Markdown("", elem_id="train-text")
+
+    # ---------------------------------------------------------------- events
+    dropdowns = list(page.model_dropdowns)
+
+    def on_train(st: Session, choice, art, conf, neg, epochs, limit, progress=gr.Progress()):  # noqa: B008 (gradio's idiom)
+        label = t("train.progress", st.lang)
+        progress(0.0, desc=label)
+        st, text = cb.train(st, choice, art, conf, neg, epochs, limit,
+                            progress=lambda f, msg: progress(f, desc=f"{label}: {msg}"))
+        choices = cb.model_choices(st)
+        new_key = st.user_models[-1].key if st.user_models else None
+        first_update = gr.update(choices=choices, value=new_key or gr.skip())
+        return (st, text, first_update, *[gr.update(choices=choices) for _ in dropdowns[1:]])
+
+    data_dd.input(lambda key: gr.update(value=TRAIN_LIMITS.get(key, DEFAULT_LIMIT)), [data_dd], [limit_sl])
+    run_btn.click(on_train, [state, data_dd, art_dd, conf_sl, neg_sl, epochs_sl, limit_sl],
+                  [state, result_md, *dropdowns], concurrency_limit=1, concurrency_id="train")
