@@ -49,9 +49,10 @@ def _number_in(kind: type, lo: float, hi: float):  # noqa: ANN202 (an argparse t
 
 def _add_data_args(parser: argparse.ArgumentParser) -> None:
     from .data import list_datasets
+    from .train import TrainConfig
 
     parser.add_argument(
-        "--data", default="pneumoniamnist",
+        "--data", default=TrainConfig.dataset,
         help=f"dataset name ({', '.join(list_datasets())}) or an image folder laid out as "
              "<folder>/<split>/<CLASS>/*.jpg (default: %(default)s)",
     )
@@ -235,10 +236,40 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _add_train_parser(sub: argparse._SubParsersAction) -> None:
     from .artefacts import list_artefacts
-    from .explain import list_methods
     from .models import list_models
+    from .train import TrainConfig as D  # the defaults of a training run live in the dataclass only
+
+    p = sub.add_parser("train", help="train a classifier and save a checkpoint with its model card",
+                       description="Train a binary classifier; the threshold is chosen on validation "
+                                   "data and test metrics are written into the checkpoint.")
+    _add_data_args(p)
+    p.add_argument("--size", type=int, default=D.size, help="input size in pixels (default: %(default)s)")
+    p.add_argument("--arch", default=D.arch, choices=list_models(), help="architecture (default: %(default)s)")
+    p.add_argument("--epochs", type=int, default=D.epochs, help="training epochs (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=D.seed, help="random seed (default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=D.batch_size, help="batch size (default: %(default)s)")
+    p.add_argument("--lr", type=float, default=D.lr, help="peak learning rate (default: %(default)s)")
+    p.add_argument("--label-smoothing", type=float, default=D.label_smoothing,
+                   help="label smoothing (default: %(default)s)")
+    p.add_argument("--erase", type=float, default=D.erase,
+                   help="probability of random erasing per training image (default: %(default)s)")
+    p.add_argument("--limit", type=int, default=D.limit, help="use at most N train and val images (0: all)")
+    p.add_argument("--artefact", default=D.artefact, choices=list_artefacts(),
+                   help="inject this artefact into the training data (shortcut experiments)")
+    p.add_argument("--artefact-option", action="append", default=[], metavar="NAME=VALUE",
+                   help="an option of the artefact, e.g. text=L (repeatable)")
+    p.add_argument("--confound", type=float, default=D.confound,
+                   help="P(artefact | positive class) in [0, 1] (default: %(default)s)")
+    p.add_argument("--confound-negative", type=float, default=D.confound_negative,
+                   help="P(artefact | negative class) in [0, 1] (default: %(default)s)")
+    p.add_argument("--out", required=True, help="checkpoint path to write, e.g. models/my_model.pt")
+    p.set_defaults(func=cmd_train)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .explain import list_methods
 
     parser = _Parser(
         prog="xai-demo",
@@ -249,30 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("train", help="train a classifier and save a checkpoint with its model card",
-                       description="Train a binary classifier; the threshold is chosen on validation "
-                                   "data and test metrics are written into the checkpoint.")
-    _add_data_args(p)
-    p.add_argument("--size", type=int, default=28, help="input size in pixels (default: %(default)s)")
-    p.add_argument("--arch", default="small_cnn", choices=list_models(), help="architecture (default: %(default)s)")
-    p.add_argument("--epochs", type=int, default=10, help="training epochs (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=64, help="batch size (default: %(default)s)")
-    p.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (default: %(default)s)")
-    p.add_argument("--label-smoothing", type=float, default=0.1, help="label smoothing (default: %(default)s)")
-    p.add_argument("--erase", type=float, default=0.0,
-                   help="probability of random erasing per training image (default: %(default)s)")
-    p.add_argument("--limit", type=int, default=0, help="use at most N train and val images (0: all)")
-    p.add_argument("--artefact", default=None, choices=list_artefacts(),
-                   help="inject this artefact into the training data (shortcut experiments)")
-    p.add_argument("--artefact-option", action="append", default=[], metavar="NAME=VALUE",
-                   help="an option of the artefact, e.g. text=L (repeatable)")
-    p.add_argument("--confound", type=float, default=0.0,
-                   help="P(artefact | positive class) in [0, 1] (default: %(default)s)")
-    p.add_argument("--confound-negative", type=float, default=0.0,
-                   help="P(artefact | negative class) in [0, 1] (default: %(default)s)")
-    p.add_argument("--out", required=True, help="checkpoint path to write, e.g. models/my_model.pt")
-    p.set_defaults(func=cmd_train)
+    _add_train_parser(sub)
 
     p = sub.add_parser("evaluate", help="accuracy, AUC, sensitivity, specificity and confusion matrix",
                        description="Evaluate a checkpoint on a dataset split at its own threshold.")

@@ -137,9 +137,11 @@ def _md5(path: Path) -> str:
 
 def _kermany_manifest(data: Path) -> dict[str, dict]:
     """The Kermany folder's ``manifest.csv`` rows by relative path (split/CLASS/file)."""
-    path = data / "kermany_cxr_224" / "manifest.csv"
+    from .data import KERMANY_FOLDER  # imported here: data imports this module
+
+    path = data / KERMANY_FOLDER / "manifest.csv"
     if not path.is_file():
-        raise DataError(f"{path} is missing: name the folder that holds kermany_cxr_224/ with --from")
+        raise DataError(f"{path} is missing: name the folder that holds {KERMANY_FOLDER}/ with --from")
     with path.open(newline="") as f:
         return {row["path"]: row for row in csv.DictReader(f)}
 
@@ -149,6 +151,8 @@ def copy_cases(data: Path, out: Path) -> list[dict]:
 
     Returns the manifest entries, the embedded ones with ``embedded``, ``md5`` and ``label`` filled in.
     """
+    from .data import KERMANY_FOLDER
+
     rows = _kermany_manifest(data)
     (out / CASES_FOLDER).mkdir(parents=True, exist_ok=True)
     entries = load_manifest(out)
@@ -159,7 +163,7 @@ def copy_cases(data: Path, out: Path) -> list[dict]:
         row = rows.get(rel)
         if row is None:
             raise DataError(f"case {entry['id']}: kermany {rel} is not listed in the data's manifest.csv")
-        src = data / "kermany_cxr_224" / rel
+        src = data / KERMANY_FOLDER / rel
         if _md5(src) != row["md5"]:
             raise DataError(f"{src} does not match its md5 in manifest.csv; the data folder is damaged")
         target = out / CASES_FOLDER / f"kermany_{entry['split']}_{entry['file'].replace('/', '_')}"

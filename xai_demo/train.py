@@ -198,6 +198,19 @@ def evaluate(model: XaiModel, dataset: ImageArrayDataset) -> dict:
     return binary_metrics(labels.numpy(), probs[:, 1], threshold)
 
 
+def _provenance(cfg: TrainConfig, splits: dict[str, ImageArrayDataset]) -> dict:
+    """Where the training data came from: dataset, split sizes and class counts, citation and licence."""
+    provenance = {
+        "dataset": cfg.dataset,
+        "splits": {k: {"name": v.name, "n": len(v), "class_counts": v.class_counts().tolist()}
+                   for k, v in splits.items()},
+    }
+    if cfg.dataset in DATASETS:
+        info = DATASETS.get(cfg.dataset)
+        provenance.update(citation=info.citation, licence=info.licence)
+    return provenance
+
+
 def train(cfg: TrainConfig, out: str | Path | None = None, on_progress: Progress | None = None) -> Checkpoint:
     """Train ``cfg.arch`` on ``cfg.dataset``, choose the threshold on val, measure on test.
 
@@ -280,14 +293,7 @@ def train(cfg: TrainConfig, out: str | Path | None = None, on_progress: Progress
         "train_seconds": round(train_seconds, 1),
         "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
     }
-    provenance = {
-        "dataset": cfg.dataset,
-        "splits": {k: {"name": v.name, "n": len(v), "class_counts": v.class_counts().tolist()}
-                   for k, v in splits.items()},
-    }
-    if cfg.dataset in DATASETS:
-        info = DATASETS.get(cfg.dataset)
-        provenance.update(citation=info.citation, licence=info.licence)
+    provenance = _provenance(cfg, splits)
     checkpoint = Checkpoint(model, cfg.to_dict(), metrics, provenance)
     if out is not None:
         checkpoint.path = save_checkpoint(out, model, train_config=cfg.to_dict(), metrics=metrics,

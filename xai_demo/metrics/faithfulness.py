@@ -54,6 +54,26 @@ def _auc(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.sum((y[1:] + y[:-1]) / 2.0 * np.diff(x)))
 
 
+def _checked_inputs(image: Any, attr: Any, steps: int, batch_size: int) -> tuple[torch.Tensor, np.ndarray]:
+    """The image as (C, H, W) float tensor and the map as (H, W) float64, or ValueError saying what is wrong."""
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive integer; got {steps!r}")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
+    img = torch.as_tensor(image)
+    if img.dim() == 4 and img.shape[0] == 1:
+        img = img[0]
+    if img.dim() != 3:
+        raise ValueError(f"image must have shape (C, H, W) or (1, C, H, W); got {tuple(img.shape)}")
+    if not img.is_floating_point():
+        raise ValueError(f"image must be a float tensor with values in [0, 1]; got dtype {img.dtype}")
+    a = as_map(attr, "attr")
+    h, w = img.shape[1:]
+    if a.shape != (h, w):
+        raise ValueError(f"attr shape {a.shape} does not match the image's spatial size {(h, w)}")
+    return img, a
+
+
 def deletion_insertion(
     predict_fn: Callable[[torch.Tensor], Any],
     image: Any,
@@ -87,22 +107,8 @@ def deletion_insertion(
         "insertion": probabilities, "deletion_auc": float, "insertion_auc": float}; AUCs are trapezoids
         over ``fractions`` in [0, 1]. Lower deletion AUC and higher insertion AUC = more faithful.
     """
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive integer; got {steps!r}")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
-    img = torch.as_tensor(image)
-    if img.dim() == 4 and img.shape[0] == 1:
-        img = img[0]
-    if img.dim() != 3:
-        raise ValueError(f"image must have shape (C, H, W) or (1, C, H, W); got {tuple(img.shape)}")
-    if not img.is_floating_point():
-        raise ValueError(f"image must be a float tensor with values in [0, 1]; got dtype {img.dtype}")
-    a = as_map(attr, "attr")
+    img, a = _checked_inputs(image, attr, steps, batch_size)
     h, w = img.shape[1:]
-    if a.shape != (h, w):
-        raise ValueError(f"attr shape {a.shape} does not match the image's spatial size {(h, w)}")
-
     n = h * w
     order = np.argsort(-a.ravel(), kind="stable")
     rank = np.empty(n, dtype=np.int64)

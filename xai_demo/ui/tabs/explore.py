@@ -125,6 +125,58 @@ def _mode_choices(lang: str) -> list[tuple[str, str]]:
     return [(t(f"mode.{m}", lang), m) for m in MODES]
 
 
+def _controls(page: Page, case_items) -> tuple:
+    """Left column: case deck, upload, model, methods and display settings."""
+    ctx, cb, tr, lang = page.ctx, page.cb, page.tr, page.lang
+    if ctx.cases:
+        gallery = tr(gr.Gallery(case_items(lang), label=t("cases.gallery", lang), columns=4, height=260,
+                                allow_preview=False, buttons=[], elem_id="case-gallery"), label="cases.gallery")
+    else:
+        gallery = gr.Gallery([], visible=False, elem_id="case-gallery")
+        tr(gr.Markdown(t("cases.none", lang), elem_id="no-cases"), value="cases.none")
+    with gr.Row(elem_id="case-deck"):
+        prev_btn = tr(gr.Button(t("cases.prev", lang), elem_id="prev-case"), value="cases.prev")
+        next_btn = tr(gr.Button(t("cases.next", lang), elem_id="next-case", variant="secondary"), value="cases.next")
+    case_md = gr.Markdown(t("error.no_image", lang), elem_id="case-text")
+    upload = tr(gr.File(label=t("cases.upload", lang), type="filepath", height=150, file_types=list(IMAGE_SUFFIXES),
+                        elem_id="upload", elem_classes=["xai-advanced"]), label="cases.upload")
+    model_dd = tr(gr.Dropdown(cb.model_choices(page.state.value), value=next(iter(ctx.models), None),
+                              label=t("explore.model", lang), elem_id="model"), label="explore.model")
+    methods_cb = tr(gr.CheckboxGroup(logic.method_choices(lang), value=DEFAULT_METHODS,
+                                     label=t("explore.methods", lang), info=t("explore.methods_info", lang),
+                                     elem_id="methods"),
+                    label="explore.methods", info="explore.methods_info", choices=logic.method_choices)
+    alpha = tr(gr.Slider(0.0, 1.0, value=0.55, step=0.05, label=t("explore.alpha", lang), elem_id="alpha"),
+               label="explore.alpha")
+    mode = tr(gr.Radio(_mode_choices(lang), value="positive", label=t("explore.mode", lang), elem_id="mode",
+                       elem_classes=["xai-advanced"]), label="explore.mode", choices=_mode_choices)
+    run_btn = tr(gr.Button(t("explore.run", lang), variant="primary", elem_id="explain"), value="explore.run")
+    return gallery, prev_btn, next_btn, case_md, upload, model_dd, methods_cb, alpha, mode, run_btn
+
+
+def _results(page: Page) -> tuple:
+    """Right column: prediction, maps, timing, and the editor to draw a region on."""
+    tr, lang = page.tr, page.lang
+    pred_md = gr.Markdown("", elem_id="prediction-text")
+    probs = tr(gr.Label(label=t("explore.prediction", lang), num_top_classes=2, elem_id="prediction"),
+               label="explore.prediction")
+    maps = tr(gr.Gallery(label=t("explore.maps_label", lang), columns=2, height="auto", object_fit="contain",
+                         buttons=["download", "fullscreen"], elem_id="maps"), label="explore.maps_label")
+    time_md = gr.Markdown("", elem_id="timing")
+    with gr.Row():
+        with gr.Column(scale=3, min_width=300):
+            editor = tr(gr.ImageEditor(label=t("explore.draw", lang), type="numpy", image_mode="RGBA", sources=[],
+                                       transforms=[], layers=False, height=400,
+                                       canvas_size=(logic.DISPLAY, logic.DISPLAY),
+                                       brush=gr.Brush(default_size=12, colors=BRUSH_COLOURS, color_mode="fixed"),
+                                       buttons=[], elem_id="editor"), label="explore.draw")
+        with gr.Column(scale=2, min_width=200):
+            measure_btn = tr(gr.Button(t("explore.measure", lang), elem_id="measure"), value="explore.measure")
+            region_md = tr(gr.Markdown(t("explore.draw_help", lang), elem_id="region-text"),
+                           value="explore.draw_help")
+    return pred_md, probs, maps, time_md, editor, measure_btn, region_md
+
+
 def build(page: Page) -> None:
     """The Explore tab: case deck and upload on the left, maps and region measurement on the right."""
     ctx, cb, tr, lang = page.ctx, page.cb, page.tr, page.lang
@@ -137,55 +189,10 @@ def build(page: Page) -> None:
         tr(gr.Markdown(t("explore.intro", lang)), value="explore.intro")
         with gr.Row():
             with gr.Column(scale=2, min_width=320):
-                if ctx.cases:
-                    gallery = tr(gr.Gallery(case_items(lang), label=t("cases.gallery", lang), columns=4, height=260,
-                                            allow_preview=False, buttons=[], elem_id="case-gallery"),
-                                 label="cases.gallery")
-                else:
-                    gallery = gr.Gallery([], visible=False, elem_id="case-gallery")
-                    tr(gr.Markdown(t("cases.none", lang), elem_id="no-cases"), value="cases.none")
-                with gr.Row(elem_id="case-deck"):
-                    prev_btn = tr(gr.Button(t("cases.prev", lang), elem_id="prev-case"), value="cases.prev")
-                    next_btn = tr(gr.Button(t("cases.next", lang), elem_id="next-case", variant="secondary"),
-                                  value="cases.next")
-                case_md = gr.Markdown(t("error.no_image", lang), elem_id="case-text")
-                upload = tr(gr.File(label=t("cases.upload", lang), type="filepath", height=150,
-                                    file_types=list(IMAGE_SUFFIXES), elem_id="upload", elem_classes=["xai-advanced"]),
-                            label="cases.upload")
-                model_dd = tr(gr.Dropdown(cb.model_choices(page.state.value), value=next(iter(ctx.models), None),
-                                          label=t("explore.model", lang), elem_id="model"), label="explore.model")
-                methods_cb = tr(gr.CheckboxGroup(logic.method_choices(lang), value=DEFAULT_METHODS,
-                                                 label=t("explore.methods", lang),
-                                                 info=t("explore.methods_info", lang), elem_id="methods"),
-                                label="explore.methods", info="explore.methods_info", choices=logic.method_choices)
-                alpha = tr(gr.Slider(0.0, 1.0, value=0.55, step=0.05, label=t("explore.alpha", lang),
-                                     elem_id="alpha"), label="explore.alpha")
-                mode = tr(gr.Radio(_mode_choices(lang), value="positive", label=t("explore.mode", lang),
-                                   elem_id="mode", elem_classes=["xai-advanced"]),
-                          label="explore.mode", choices=_mode_choices)
-                run_btn = tr(gr.Button(t("explore.run", lang), variant="primary", elem_id="explain"),
-                             value="explore.run")
+                gallery, prev_btn, next_btn, case_md, upload, model_dd, methods_cb, alpha, mode, run_btn = _controls(
+                    page, case_items)
             with gr.Column(scale=3, min_width=420):
-                pred_md = gr.Markdown("", elem_id="prediction-text")
-                probs = tr(gr.Label(label=t("explore.prediction", lang), num_top_classes=2, elem_id="prediction"),
-                           label="explore.prediction")
-                maps = tr(gr.Gallery(label=t("explore.maps_label", lang), columns=2, height="auto",
-                                     object_fit="contain", buttons=["download", "fullscreen"], elem_id="maps"),
-                          label="explore.maps_label")
-                time_md = gr.Markdown("", elem_id="timing")
-                with gr.Row():
-                    with gr.Column(scale=3, min_width=300):
-                        editor = tr(gr.ImageEditor(label=t("explore.draw", lang), type="numpy", image_mode="RGBA",
-                                                   sources=[], transforms=[], layers=False, height=400,
-                                                   canvas_size=(logic.DISPLAY, logic.DISPLAY),
-                                                   brush=gr.Brush(default_size=12, colors=BRUSH_COLOURS,
-                                                                  color_mode="fixed"),
-                                                   buttons=[], elem_id="editor"), label="explore.draw")
-                    with gr.Column(scale=2, min_width=200):
-                        measure_btn = tr(gr.Button(t("explore.measure", lang), elem_id="measure"),
-                                         value="explore.measure")
-                        region_md = tr(gr.Markdown(t("explore.draw_help", lang), elem_id="region-text"),
-                                       value="explore.draw_help")
+                pred_md, probs, maps, time_md, editor, measure_btn, region_md = _results(page)
     page.model_dropdowns.append(model_dd)
 
     # ---------------------------------------------------------------- events
