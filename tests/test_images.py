@@ -87,7 +87,7 @@ def test_rgb_mode_and_sources(tmp_path) -> None:
     [
         (b"", "empty"),
         (b"this is plainly a text file, not a picture", "not an image"),
-        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "image"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "not an image|damaged"),  # a PNG signature, then garbage
         (b"%PDF-1.4 fake", "not an image"),
     ],
 )

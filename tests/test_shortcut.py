@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 
 from xai_demo.artefacts import condition_spec, confound
+from xai_demo.data import ImageArrayDataset
 from xai_demo.models import ModelSpec, XaiModel, create_model
 from xai_demo.sanity import cascading_randomisation, randomisation_stages
 from xai_demo.shortcut import attribution_on_artefacts, condition_metrics, conditioned_test_sets, counterfactuals
@@ -76,7 +78,26 @@ def test_report_writes_figures_and_tables(twins, data_root) -> None:
     assert saved["conditions"]["shortcut"]["swapped"]["auc"] == report["conditions"]["shortcut"]["swapped"]["auc"]
     md = (out / "report" / "report.md").read_text()
     assert "| swapped |" in md and "Grad-CAM" in md and "Sanity check" in md
-    assert 0 <= saved["natural_markers"]["mean_outside_share"] <= 1
+    natural = saved["natural_markers"]
+    tops = [t["outside_share"] for t in natural["top"]]
+    assert tops == sorted(tops, reverse=True) and tops[0] >= natural["mean_outside_share"] > 0
+
+
+def test_natural_scan_measures_the_evidence_outside_the_lung_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    import xai_demo.shortcut as shortcut
+
+    size = 32
+    lungs = shortcut.lung_field(size, size)
+    maps = [lungs.astype(float), (~lungs).astype(float), np.ones((size, size))]  # inside, outside, everywhere
+    monkeypatch.setattr(shortcut, "explain", lambda model, image, method, target=None: SimpleNamespace(
+        map=maps[int(image[0, 0])]))
+    images = np.stack([np.full((size, size), i, np.uint8) for i in range(3)])
+    scan = shortcut.natural_shortcut_scan(SimpleNamespace(spec=SimpleNamespace(input_size=size)),
+                                          ImageArrayDataset(images, np.array([0, 1, 0]), ("a", "b")))
+    outside = 1 - lungs.mean()
+    assert scan["outside_share"] == pytest.approx([0.0, 1.0, outside])
+    assert scan["order"] == [1, 2, 0] and scan["mean"] == pytest.approx((1 + outside) / 3)
+    assert scan["region_fraction"] == pytest.approx(lungs.mean())
 
 
 def test_cascading_randomisation_leaves_the_model_intact_and_destroys_gradients() -> None:

@@ -38,13 +38,26 @@ def test_different_seed_gives_a_different_model(data_root) -> None:
     assert not all(torch.equal(a[k], b[k]) for k in a)
 
 
+def _correlation(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Pearson correlation per image of two (B, C, H, W) batches."""
+    a, b = a.flatten(1), b.flatten(1)
+    a, b = a - a.mean(1, keepdim=True), b - b.mean(1, keepdim=True)
+    return (a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1))
+
+
 def test_augmentation_is_small_and_seeded() -> None:
-    x = torch.rand(8, 1, 32, 32)
+    # a smooth, asymmetric picture: a small rotation/shift/contrast change keeps it, a shuffle or flip does not
+    ys, xs = torch.meshgrid(torch.linspace(0, 1, 32), torch.linspace(0, 1, 32), indexing="ij")
+    x = (0.15 + 0.7 * xs * (1 - 0.5 * ys)).expand(16, 1, 32, 32).clone()
     a = augment_batch(x, torch.Generator().manual_seed(0))
     b = augment_batch(x, torch.Generator().manual_seed(0))
     assert torch.equal(a, b) and a.shape == x.shape
+    assert not torch.equal(a, augment_batch(x, torch.Generator().manual_seed(1)))
     assert float(a.min()) >= 0 and float(a.max()) <= 1
-    assert 0.0 < float((a - x).abs().mean()) < 0.35
+    change = (a - x).abs().mean(dim=(1, 2, 3))
+    assert float(change.min()) > 0, "every image is augmented"
+    assert float(change.max()) < 0.15, "at most +-10% contrast/brightness and a few pixels of shift"
+    assert float(_correlation(a, x).min()) > 0.95, "the anatomy must stay where it was (+-7 deg, +-6% shift)"
 
 
 def test_class_imbalance_is_balanced_in_the_loss(monkeypatch, tmp_path) -> None:

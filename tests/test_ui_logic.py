@@ -301,13 +301,28 @@ def test_quiz_question_is_deterministic_and_consistent(tmp_path: Path) -> None:
     a, b = logic.make_question(pair, images, 3), logic.make_question(pair, images, 3)
     assert a.share == b.share and a.model_kind == b.model_kind
     assert a.mask.any() and 0 <= a.share <= 1
-    expected = a.share >= logic.QUIZ_THRESHOLD or a.share >= logic.QUIZ_ENRICHMENT * a.area
-    assert a.answer == ("artefact" if expected else "pathology")
+    assert a.answer == b.answer in ("artefact", "pathology")
     reveal = logic.quiz_reveal(a, a.answer, "fr")
     assert reveal.startswith("**Bonne réponse") and "%" in reveal
     assert logic.quiz_reveal(a, "nonsense", "en").startswith("**Not this time")
     with pytest.raises(ValueError):
         logic.make_question(pair, [], 1)
+
+
+@pytest.mark.parametrize(("share", "covered", "answer"), [
+    (0.30, 10, "artefact"),  # 30% of the evidence on 10% of the image (3x): over the 25% bar only
+    (0.25, 10, "artefact"),  # exactly on the bar
+    (0.24, 10, "pathology"),  # 24% on 10% of the image: 2.4x its area, under both bars
+    (0.06, 1, "artefact"),  # 6% on 1% of the image: 6x its area, over the 5x bar
+    (0.04, 1, "pathology"),  # 4x its area
+    (0.00, 0, "pathology"),  # no artefact pixels at all
+])
+def test_quiz_answer_follows_the_stated_rule(share: float, covered: int, answer: str) -> None:
+    mask = np.zeros(100, bool)
+    mask[:covered] = True
+    item = logic.QuizItem(np.zeros((10, 10)), np.zeros((10, 10)), mask.reshape(10, 10), "shortcut",
+                          "laterality_marker", share, 0.9, "PNEUMONIA")
+    assert item.answer == answer
 
 
 def test_table_from_a_report_and_markdown(tmp_path: Path) -> None:
