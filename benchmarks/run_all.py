@@ -66,6 +66,17 @@ def markdown_tables(text: str) -> list[list[dict[str, str]]]:
     return tables
 
 
+def json_object(text: str) -> dict | None:
+    """The first JSON object in ``text`` that starts a line (a script may print other lines around it)."""
+    decoder = json.JSONDecoder()
+    for start in [i for i in range(len(text)) if text[i] == "{" and (i == 0 or text[i - 1] == "\n")]:
+        try:
+            return decoder.raw_decode(text, start)[0]
+        except ValueError:
+            continue
+    return None
+
+
 def run(bench: Benchmark, full: bool) -> dict:
     """Run one script; returns ``{"args", "seconds", "returncode", "results" or "error"}``."""
     args = list(bench.full if full else bench.short)
@@ -88,10 +99,8 @@ def run(bench: Benchmark, full: bool) -> dict:
         if bench.json_flag and json_path.is_file():
             entry["results"] = json.loads(json_path.read_text())
         else:
-            try:
-                entry["results"] = json.loads(done.stdout)
-            except ValueError:
-                entry["results"] = {"tables": markdown_tables(done.stdout)}
+            found = json_object(done.stdout)
+            entry["results"] = found if found is not None else {"tables": markdown_tables(done.stdout)}
         entry["stdout"] = done.stdout.strip()[-4000:]
         return entry
 
