@@ -48,6 +48,9 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("load_app", ("--clients", "4", "--requests", "2", "--server-runs", "5", "--timeout", "60"),
               ("--clients", "20", "--requests", "5", "--server-runs", "30")),
     Benchmark("cold_start", ("--runs", "1"), ("--runs", "3"), json_flag=True),
+    Benchmark("fuzz_loaders", ("--examples", "300"), ("--examples", "20000"), timeout=3600.0),
+    Benchmark("soak_app", ("--sessions", "4", "--minutes", "1", "--sample", "5"), ("--sessions", "8", "--minutes", "3"),
+              timeout=1800.0),
 )
 NOT_BENCHMARKS = {"run_all"}  # scripts in this folder that are not benchmarks
 

@@ -116,7 +116,7 @@ class Student:
             out = self.call("train", cb.train, state, train_choice, "laterality_marker", 90, 0, 1, 300)
             if out:
                 state = out[0]
-                for entry in state["user_models"].values():
+                for entry in state.user_models:
                     self.user_models.append(weakref.ref(entry.model))
                 out = self.call("explore", cb.explore, state, "user:1", ["gradcam"], 0.5, "positive")
         # the student leaves: the state goes out of scope, as gradio drops it when the session ends

@@ -211,6 +211,15 @@ def _provenance(cfg: TrainConfig, splits: dict[str, ImageArrayDataset]) -> dict:
     return provenance
 
 
+def _check_names(cfg: TrainConfig) -> None:
+    """Unknown architecture or artefact names and bad artefact options fail now, not after the data has loaded."""
+    MODELS.get(cfg.arch)
+    if cfg.artefact:
+        from .artefacts import check_artefact
+
+        check_artefact(cfg.artefact, dict(cfg.artefact_options))
+
+
 def train(cfg: TrainConfig, out: str | Path | None = None, on_progress: Progress | None = None) -> Checkpoint:
     """Train ``cfg.arch`` on ``cfg.dataset``, choose the threshold on val, measure on test.
 
@@ -223,11 +232,7 @@ def train(cfg: TrainConfig, out: str | Path | None = None, on_progress: Progress
         The checkpoint: trained model (weights of the epoch with the best validation AUC), config,
         validation and test metrics, provenance.
     """
-    MODELS.get(cfg.arch)  # unknown names and bad options fail now, not after the data has loaded
-    if cfg.artefact:
-        from .artefacts import check_artefact
-
-        check_artefact(cfg.artefact, dict(cfg.artefact_options))
+    _check_names(cfg)
     torch.manual_seed(cfg.seed)
     generator = torch.Generator().manual_seed(cfg.seed)
     started = time.perf_counter()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .session import Session, new_state  # plain dataclasses: no gradio
+
 
 def build_app(*args: Any, **kwargs: Any):
     """Build the Gradio Blocks without launching it; see :func:`xai_demo.ui.app.build_app`."""
@@ -26,4 +28,4 @@ def serve(*args: Any, **kwargs: Any) -> None:
     _serve(*args, **kwargs)
 
 
-__all__ = ["build_app", "launch", "serve"]
+__all__ = ["Session", "build_app", "launch", "new_state", "serve"]
