@@ -4,7 +4,7 @@
     python benchmarks/run_all.py --only explain_latency train_sizes --out /tmp/results.json
     python benchmarks/run_all.py --full               # the README's configurations (much longer)
 
-The short configuration (about 4 minutes on 2 cores, see the README) runs each script with fewer repeats,
+The short configuration (about 6 minutes on 2 cores, see the README) runs each script with fewer repeats,
 sizes or clients than the README tables, so its numbers are noisier but come from the same code. Each script
 runs in its own process, one after the other; a failing script is recorded (return code, last lines of its
 stderr) and the others still run. Results are taken from the script's ``--json`` file when it has one, else
