@@ -103,7 +103,8 @@ def cascading_randomisation(
         target: class to explain; default each image's prediction by the *original* model, kept fixed
             while the model is destroyed (as in the paper).
     """
-    work = XaiModel(copy.deepcopy(model.net), model.spec)
+    with model.explain_lock:  # not while another thread's attribution has hooks on the network: they'd be copied
+        work = XaiModel(copy.deepcopy(model.net), model.spec)
     stages = randomisation_stages(work)
     generator = torch.Generator().manual_seed(seed)
     targets = [explain(model, img, "gradcam").predicted if target is None else target for img in images]
