@@ -5,10 +5,15 @@
     xai-demo explain chest.png --model models/cxr_small_cnn_128.pt --method gradcam --out out/
     xai-demo list
     xai-demo serve
+    xai-demo check-model --plugin my_nets.py --arch my_net --size 64
+
+Every command takes ``--plugin MODULE_OR_FILE`` (repeatable): it is imported first, so the models, methods,
+datasets and artefacts it registers are available (see :mod:`xai_demo.plugins`).
 
 Exit codes: 0 success; 1 ``explain`` could not read some of its images (the others were written); 2 a user
 mistake (bad option, missing, unreadable or wrong-kind file, bad data, disk full), one line on stderr;
-3 an internal error (a bug: one line, ``--debug`` shows the traceback); 130 interrupted.
+3 an internal error (a bug: one line, ``--debug`` shows the traceback); 130 interrupted. ``check-model``
+exits 1 when no method can explain the model.
 """
 
 from __future__ import annotations
@@ -236,6 +241,41 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check_model(args: argparse.Namespace) -> int:
+    from .check import check_model
+    from .checkpoints import load_checkpoint
+    from .models import create_model
+
+    if bool(args.model) == bool(args.arch):
+        raise ConfigError("check-model needs either --model CHECKPOINT or --arch NAME (not both)")
+    if args.model:
+        model = load_checkpoint(args.model).model
+    else:
+        model = create_model(args.arch, class_names=args.classes, input_size=args.size)
+    report = check_model(model, image=args.image, methods=args.method, target=args.target)
+    print(json.dumps(report.to_dict()) if args.json else report.format())
+    return 0 if report.explainable else 1
+
+
+PLUGIN_HELP = "import this module or .py file first; it may register models, methods, datasets (repeatable)"
+
+
+def _plugin_names(argv: Sequence[str]) -> list[str]:
+    """The ``--plugin`` values anywhere on the command line (they must load before the parser is built,
+    since registered names become its choices)."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--plugin", action="append", default=[])
+    return pre.parse_known_args(list(argv))[0].plugin
+
+
+def _add_plugin_option(parser: argparse.ArgumentParser, commands: argparse._SubParsersAction) -> None:
+    """Accept ``--plugin`` before or after every subcommand (loaded earlier by :func:`_plugin_names`)."""
+    parser.add_argument("--plugin", action="append", default=[], metavar="MODULE", help=PLUGIN_HELP)
+    for sub in commands.choices.values():
+        sub.add_argument("--plugin", action="append", default=argparse.SUPPRESS, metavar="MODULE",
+                         help=PLUGIN_HELP)
+
+
 def _add_train_parser(sub: argparse._SubParsersAction) -> None:
     from .artefacts import list_artefacts
     from .models import list_models
@@ -266,6 +306,29 @@ def _add_train_parser(sub: argparse._SubParsersAction) -> None:
                    help="P(artefact | negative class) in [0, 1] (default: %(default)s)")
     p.add_argument("--out", required=True, help="checkpoint path to write, e.g. models/my_model.pt")
     p.set_defaults(func=cmd_train)
+
+
+def _add_check_model_parser(sub: argparse._SubParsersAction) -> None:
+    from .explain import list_methods
+    from .models import list_models
+
+    p = sub.add_parser("check-model", help="which explanation methods work on a model, why not, and the fix",
+                       description="Run every method on a probe image (an embedded chest X-ray by default) and "
+                                   "print, per method: works or not, why (in-place activations, a module reused "
+                                   "in one forward pass, no Grad-CAM layer, non-finite map, wrong output shape), "
+                                   "the fix, and the latency. Exit code 1 when no method works.")
+    p.add_argument("--model", default=None, help="checkpoint file to check")
+    p.add_argument("--arch", default=None, choices=list_models(),
+                   help="or: a registered architecture, freshly initialised (e.g. one from --plugin)")
+    p.add_argument("--size", type=int, default=None, help="input size for --arch (default: its registered one, or 28)")
+    p.add_argument("--classes", nargs="+", default=None, metavar="NAME",
+                   help="class names for --arch (default: its registered ones, or normal pneumonia)")
+    p.add_argument("--image", default=None, help="probe image (default: an embedded chest X-ray)")
+    p.add_argument("--method", nargs="+", default=None, choices=list_methods(), metavar="METHOD",
+                   help="methods to check (default: all)")
+    p.add_argument("--target", type=int, default=None, help="class index to explain (default: the predicted one)")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    p.set_defaults(func=cmd_check_model)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -345,8 +408,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-network", action="store_true",
                    help="let the server process open outside connections (refused by default: it needs none)")
     p.set_defaults(func=cmd_serve)
+    _add_check_model_parser(sub)
     for p in sub.choices.values():  # --debug is also accepted after the subcommand
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    _add_plugin_option(parser, sub)
     return parser
 
 
@@ -366,6 +431,15 @@ def _describe(exc: BaseException) -> tuple[int, str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``xai-demo`` console script; returns the exit code."""
+    from .plugins import load_entry_point_plugins, load_plugins
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        load_entry_point_plugins()
+        load_plugins(_plugin_names(argv))
+    except XaiDemoError as exc:
+        print(f"xai-demo: error: {exc}", file=sys.stderr)
+        return EXIT_USER
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -28,3 +28,7 @@ class RegistryError(XaiDemoError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class PluginError(XaiDemoError):
+    """A plugin (``--plugin`` or an installed ``xai_demo.plugins`` entry point) failed to import."""
