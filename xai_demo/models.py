@@ -35,6 +35,8 @@ class ModelSpec:
         target_layer: dotted path, inside the network, of the convolutional layer Grad-CAM explains.
         threshold: binary models only: predict class 1 when P(class 1) >= threshold.
         arch_kwargs: extra keyword arguments of the architecture factory, as (name, value) pairs.
+        output: "softmax" when the K classes exclude each other (probabilities sum to 1), "sigmoid" when
+            each logit is an independent finding (multi-label, e.g. TorchXRayVision's pathologies).
     """
 
     arch: str
@@ -46,6 +48,7 @@ class ModelSpec:
     target_layer: str = ""
     threshold: float | None = None
     arch_kwargs: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
+    output: str = "softmax"
 
     @property
     def num_classes(self) -> int:
@@ -77,6 +80,7 @@ class ModelSpec:
             target_layer=str(data.get("target_layer", "")),
             threshold=None if data.get("threshold") is None else float(data["threshold"]),
             arch_kwargs=tuple((str(k), v) for k, v in data.get("arch_kwargs", [])),
+            output=str(data.get("output", "softmax")),
         )
 
 
@@ -92,6 +96,10 @@ class XaiModel(nn.Module):
         super().__init__()
         if len(spec.mean) not in (1, spec.in_channels) or len(spec.std) != len(spec.mean):
             raise ConfigError("mean and std need one value, or one per input channel")
+        if spec.output not in OUTPUTS:
+            raise ConfigError(f"ModelSpec.output must be one of {', '.join(OUTPUTS)}, not {spec.output!r}")
+        if spec.target_layer:
+            _resolve_layer(net, spec.target_layer)  # fail now, with the candidates, rather than in Grad-CAM
         self.net = net
         self.spec = spec
         shape = (1, len(spec.mean), 1, 1)
@@ -108,20 +116,45 @@ class XaiModel(nn.Module):
     def target_layer(self) -> nn.Module:
         """The module Grad-CAM explains, resolved from ``spec.target_layer``."""
         if not self.spec.target_layer:
-            raise ConfigError(f"model {self.spec.arch!r} names no target layer; set ModelSpec.target_layer")
-        return self.net.get_submodule(self.spec.target_layer)
+            raise ConfigError(
+                f"model {self.spec.arch!r} names no target layer for Grad-CAM; set ModelSpec.target_layer to "
+                f"the name of its last convolutional stage, e.g. one of: {', '.join(conv_layers(self.net)[-3:])}"
+            )
+        return _resolve_layer(self.net, self.spec.target_layer)
 
     def probabilities(self, x: torch.Tensor) -> torch.Tensor:
-        """Softmax probabilities ``(B, K)`` without gradients."""
+        """Probabilities ``(B, K)`` without gradients: softmax, or a sigmoid per finding (``spec.output``)."""
         with torch.no_grad():
-            return torch.softmax(self(x), dim=1)
+            logits = self(x)
+            return torch.sigmoid(logits) if self.spec.output == "sigmoid" else torch.softmax(logits, dim=1)
+
+
+OUTPUTS = ("softmax", "sigmoid")
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def conv_layers(net: nn.Module) -> list[str]:
+    """Dotted names of the ``Conv2d`` modules of ``net``, in definition order (Grad-CAM layer candidates)."""
+    return [name for name, module in net.named_modules() if isinstance(module, nn.Conv2d)]
+
+
+def _resolve_layer(net: nn.Module, name: str) -> nn.Module:
+    """``net.get_submodule(name)`` with an error that lists the candidates."""
+    try:
+        return net.get_submodule(name)
+    except AttributeError:
+        raise ConfigError(
+            f"the network has no module called {name!r} (ModelSpec.target_layer); its last convolutions are: "
+            f"{', '.join(conv_layers(net)[-3:]) or 'none'} (print(net) shows every name)"
+        ) from None
 
 
 def make_explainable(net: nn.Module) -> nn.Module:
     """Switch off in-place activations, which DeepLift and Guided Backprop cannot hook. Returns ``net``.
 
     A ReLU module used twice in one forward pass (torchvision's ResNet blocks) must also be split into
-    two modules; :func:`resnet18` shows how.
+    two modules; :func:`split_resnet_relus` does it for torchvision ResNets.
     """
     for module in net.modules():
         if hasattr(module, "inplace"):
@@ -147,29 +180,47 @@ class Architecture:
     description: str
     in_channels: int = 1
     limits: dict[str, tuple[float, float]] = field(default_factory=dict)  # accepted range of each keyword
+    mean: tuple[float, ...] | None = None  # None: trainers use the training data's statistics
+    std: tuple[float, ...] | None = None
+    class_names: tuple[str, ...] | None = None  # defaults of create_model, e.g. a pretrained head's outputs
+    input_size: int | None = None
+    output: str = "softmax"
 
 
 MODELS: Registry[Architecture] = Registry("model")
 
 
 def register_model(
-    name: str | None = None, *, description: str = "", in_channels: int = 1,
+    name: str | None = None,
+    *,
+    description: str = "",
+    in_channels: int = 1,
+    mean: tuple[float, ...] | None = None,
+    std: tuple[float, ...] | None = None,
+    class_names: tuple[str, ...] | None = None,
+    input_size: int | None = None,
+    output: str = "softmax",
     limits: dict[str, tuple[float, float]] | None = None,
 ) -> Callable[[Factory], Factory]:
     """Decorator filing an architecture factory under ``name`` (default: the function's name).
 
     The factory takes ``num_classes``, ``in_channels``, ``input_size`` (and optional keywords) and
-    returns ``(net, target_layer)``: the network and the dotted path of its Grad-CAM layer. ``limits``
+    returns ``(net, target_layer)``: the network and the dotted path of its Grad-CAM layer.
+    ``in_channels=3`` marks an RGB network (grayscale images are repeated); ``mean``/``std`` fix its
+    normalisation (e.g. :data:`IMAGENET_MEAN`, :data:`IMAGENET_STD`), otherwise training uses the data's.
+    ``class_names``, ``input_size`` and ``output`` (see :class:`ModelSpec`) are :func:`create_model`'s
+    defaults for this architecture, e.g. the findings and resolution of a pretrained network. ``limits``
     maps each optional keyword to its accepted (low, high) range; other keywords are refused.
     """
 
     def decorate(factory: Factory) -> Factory:
         doc = (factory.__doc__ or "").strip().splitlines()
-        MODELS.add(
-            name or factory.__name__,
-            Architecture(name or factory.__name__, factory, description or (doc[0] if doc else ""), in_channels,
-                         dict(limits or {})),
-        )
+        key = name or factory.__name__
+        MODELS.add(key, Architecture(
+            key, factory, description or (doc[0] if doc else ""), in_channels, limits=dict(limits or {}),
+            mean=mean, std=std, class_names=None if class_names is None else tuple(class_names),
+            input_size=input_size, output=output,
+        ))
         return factory
 
     return decorate
@@ -200,15 +251,18 @@ def list_models() -> list[str]:
 def create_model(
     arch: str,
     *,
-    class_names: tuple[str, ...] | list[str] = ("normal", "pneumonia"),
-    input_size: int = 28,
+    class_names: tuple[str, ...] | list[str] | None = None,
+    input_size: int | None = None,
     in_channels: int | None = None,
-    mean: tuple[float, ...] = (0.5,),
-    std: tuple[float, ...] = (0.25,),
+    mean: tuple[float, ...] | None = None,
+    std: tuple[float, ...] | None = None,
     threshold: float | None = None,
     **arch_kwargs: Any,
 ) -> XaiModel:
     """Build a freshly initialised registered architecture wrapped with its spec.
+
+    Unset arguments take the architecture's registered defaults, else: classes ("normal", "pneumonia"),
+    28 px, mean (0.5,) and std (0.25,).
 
     Raises:
         RegistryError: ``arch`` is not registered; the message lists the known names.
@@ -216,6 +270,8 @@ def create_model(
     entry = MODELS.get(arch)
     check_arch_kwargs(arch, arch_kwargs)
     channels = entry.in_channels if in_channels is None else in_channels
+    class_names = tuple(class_names or entry.class_names or ("normal", "pneumonia"))
+    input_size = input_size or entry.input_size or 28
     net, layer = entry.factory(
         num_classes=len(class_names), in_channels=channels, input_size=input_size, **arch_kwargs
     )
@@ -224,11 +280,12 @@ def create_model(
         class_names=tuple(class_names),
         in_channels=channels,
         input_size=input_size,
-        mean=tuple(mean),
-        std=tuple(std),
+        mean=tuple(mean or entry.mean or (0.5,)),
+        std=tuple(std or entry.std or (0.25,)),
         target_layer=layer,
         threshold=threshold,
         arch_kwargs=tuple(sorted(arch_kwargs.items())),
+        output=entry.output,
     )
     return XaiModel(net, spec)
 
@@ -287,12 +344,17 @@ def small_cnn(
     return net, f"features.block{depth}.act2"
 
 
-class ExplainableBasicBlock(nn.Module):
-    """torchvision's ResNet BasicBlock with its shared in-place ReLU split into two modules."""
+class ExplainableResidualBlock(nn.Module):
+    """A torchvision ResNet block (BasicBlock or Bottleneck) with its shared in-place ReLU split into one
+    module per use, which DeepLift needs. Weights and their names are kept."""
 
-    def __init__(self, block: nn.Module) -> None:  # torchvision.models.resnet.BasicBlock
+    def __init__(self, block: nn.Module) -> None:  # torchvision.models.resnet.BasicBlock or Bottleneck
         super().__init__()
         self.conv1, self.bn1, self.conv2, self.bn2 = block.conv1, block.bn1, block.conv2, block.bn2
+        self.bottleneck = hasattr(block, "conv3")
+        if self.bottleneck:
+            self.conv3, self.bn3 = block.conv3, block.bn3
+            self.act3 = nn.ReLU()
         self.downsample = block.downsample
         self.act1 = nn.ReLU()
         self.act2 = nn.ReLU()
@@ -301,7 +363,23 @@ class ExplainableBasicBlock(nn.Module):
         identity = x if self.downsample is None else self.downsample(x)
         out = self.act1(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
-        return self.act2(out + identity)
+        if not self.bottleneck:
+            return self.act2(out + identity)
+        out = self.bn3(self.conv3(self.act2(out)))
+        return self.act3(out + identity)
+
+
+ExplainableBasicBlock = ExplainableResidualBlock  # the name earlier releases documented
+
+
+def split_resnet_relus(net: nn.Module) -> nn.Module:
+    """Make a torchvision ResNet explainable in place: every ReLU its own non-in-place module. Returns ``net``."""
+    net.relu = nn.ReLU()
+    for name in ("layer1", "layer2", "layer3", "layer4"):
+        layer = getattr(net, name)
+        for i, block in enumerate(layer):
+            layer[i] = ExplainableResidualBlock(block)
+    return net
 
 
 @register_model(description="torchvision ResNet-18 adapted to small 1-channel images")
@@ -318,12 +396,7 @@ def resnet18(num_classes: int, in_channels: int = 1, input_size: int = 28) -> tu
         net.maxpool = nn.Identity()
     else:
         net.conv1 = nn.Conv2d(in_channels, 64, 7, stride=2, padding=3, bias=False)
-    net.relu = nn.ReLU()
-    for name in ("layer1", "layer2", "layer3", "layer4"):
-        layer = getattr(net, name)
-        for i, block in enumerate(layer):
-            layer[i] = ExplainableBasicBlock(block)
-    return net, "layer4"
+    return split_resnet_relus(net), "layer4"
 
 
 def state_dict_for(model: XaiModel) -> dict[str, torch.Tensor]:
@@ -335,7 +408,8 @@ def _net_for(spec: ModelSpec) -> nn.Module:
     if spec.arch not in MODELS:
         raise RegistryError(
             f"checkpoint needs architecture {spec.arch!r}, which is not registered; known: "
-            f"{', '.join(list_models())}. Import the module that registers it first."
+            f"{', '.join(list_models())}. Load the plugin that registers it: xai-demo --plugin MODULE_OR_FILE, "
+            "or import it in Python first."
         )
     kwargs = dict(spec.arch_kwargs)
     check_arch_kwargs(spec.arch, kwargs)

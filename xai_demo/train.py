@@ -244,8 +244,8 @@ def train(cfg: TrainConfig, out: str | Path | None = None, on_progress: Progress
                         f"({', '.join(class_names)}); keep exactly two class folders")
     x_train, y_train = train_set.tensors()
     x_val, y_val = splits["val"].tensors()
-    model = create_model(cfg.arch, class_names=class_names, input_size=cfg.size,
-                         mean=(float(x_train.mean()),), std=(float(x_train.std()),))
+    data_norm = {} if MODELS.get(cfg.arch).mean else {"mean": (float(x_train.mean()),), "std": (float(x_train.std()),)}
+    model = create_model(cfg.arch, class_names=class_names, input_size=cfg.size, **data_norm)
     if model.spec.in_channels != 1:
         x_train = x_train.expand(-1, model.spec.in_channels, -1, -1)
     counts = torch.bincount(y_train, minlength=2).float()
