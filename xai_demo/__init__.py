@@ -13,6 +13,8 @@ The flow is one-way: file -> :func:`load_image` -> model (:func:`load_checkpoint
 
 from .artefacts import add_artefact as add_artefact
 from .artefacts import list_artefacts as list_artefacts
+from .check import CompatibilityReport as CompatibilityReport
+from .check import check_model as check_model
 from .checkpoints import Checkpoint as Checkpoint
 from .checkpoints import load_checkpoint as load_checkpoint
 from .checkpoints import save_checkpoint as save_checkpoint
@@ -22,6 +24,7 @@ from .errors import CheckpointError as CheckpointError
 from .errors import ConfigError as ConfigError
 from .errors import DataError as DataError
 from .errors import ImageError as ImageError
+from .errors import PluginError as PluginError
 from .errors import XaiDemoError as XaiDemoError
 from .explain import Explanation as Explanation
 from .explain import explain as explain
@@ -33,6 +36,7 @@ from .models import XaiModel as XaiModel
 from .models import create_model as create_model
 from .models import list_models as list_models
 from .models import register_model as register_model
+from .plugins import load_plugin as load_plugin
 from .predict import predict as predict
 from .predict import preprocess as preprocess
 from .version import __version__ as __version__
@@ -42,15 +46,18 @@ from .viz import overlay as overlay
 __all__ = [
     "Checkpoint",
     "CheckpointError",
+    "CompatibilityReport",
     "ConfigError",
     "DataError",
     "Explanation",
     "ImageError",
     "ModelSpec",
+    "PluginError",
     "XaiDemoError",
     "XaiModel",
     "__version__",
     "add_artefact",
+    "check_model",
     "create_model",
     "explain",
     "grid",
@@ -61,6 +68,7 @@ __all__ = [
     "load_checkpoint",
     "load_dataset",
     "load_image",
+    "load_plugin",
     "overlay",
     "predict",
     "preprocess",
