@@ -157,7 +157,7 @@ HOSTILE_FIELDS = {  # field set to a hostile value -> words the refusal must con
     "spec.std ": ([], "spec.std"),
     "spec.threshold": (2.0, "spec.threshold"),
     "spec.threshold ": ("0.5", "spec.threshold"),
-    "spec.target_layer": ("no.such.layer", "does not match"),
+    "spec.target_layer": ("no.such.layer", "no module called .no.such.layer. .ModelSpec.target_layer"),
     "spec.target_layer ": ("x" * 20_000, "spec.target_layer"),
     "spec.arch_kwargs": ([["width", 100_000]], "width of 'small_cnn' must be a number in"),
     "spec.arch_kwargs ": ([["depth", 3]], "takes no option 'depth'"),

@@ -62,3 +62,37 @@ def test_custom_module_wraps_with_a_spec() -> None:
     assert model.target_layer is net[1]
     with pytest.raises(ValueError):
         XaiModel(net, ModelSpec("custom", ("no", "yes"), in_channels=3, mean=(0.1, 0.2), std=(1.0, 1.0)))
+
+
+def test_registered_defaults_travel_into_the_spec() -> None:
+    from xai_demo.models import IMAGENET_MEAN, IMAGENET_STD, MODELS, register_model
+
+    @register_model("rgb_three_class_test", in_channels=3, mean=IMAGENET_MEAN, std=IMAGENET_STD,
+                    class_names=("a", "b", "c"), input_size=40, output="sigmoid")
+    def factory(num_classes: int, in_channels: int = 3, input_size: int = 40) -> tuple[torch.nn.Module, str]:
+        net = torch.nn.Sequential(torch.nn.Conv2d(in_channels, 4, 3), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
+                                  torch.nn.Flatten(), torch.nn.Linear(4, num_classes))
+        return net, "1"
+
+    try:
+        model = create_model("rgb_three_class_test")
+        spec = model.spec
+        assert (spec.in_channels, spec.input_size, spec.class_names, spec.output) == (3, 40, ("a", "b", "c"), "sigmoid")
+        assert spec.mean == IMAGENET_MEAN and spec.std == IMAGENET_STD
+        p = model.probabilities(torch.rand(2, 3, 40, 40))
+        assert p.shape == (2, 3) and not torch.allclose(p.sum(dim=1), torch.ones(2))  # independent sigmoids
+        assert create_model("rgb_three_class_test", class_names=("x", "y"), input_size=32).spec.num_classes == 2
+        assert ModelSpec.from_dict(spec.to_dict()) == spec
+    finally:
+        MODELS.remove("rgb_three_class_test")
+
+
+def test_a_wrong_target_layer_name_lists_the_candidates() -> None:
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
+                              torch.nn.Flatten(), torch.nn.Linear(4, 2))
+    with pytest.raises(ValueError, match="no module called 'features'.*0"):
+        XaiModel(net, ModelSpec("custom", ("no", "yes"), target_layer="features"))
+    with pytest.raises(ValueError, match="no target layer"):
+        XaiModel(net, ModelSpec("custom", ("no", "yes"))).target_layer  # noqa: B018
+    with pytest.raises(ValueError, match="output"):
+        XaiModel(net, ModelSpec("custom", ("no", "yes"), output="logsoftmax"))

@@ -76,3 +76,13 @@ def test_cli_plugin_registers_the_architectures() -> None:
                           capture_output=True, text=True, env=dict(os.environ), timeout=600)
     assert proc.returncode == 0 and "explainable: 1/1" in proc.stdout, proc.stderr
     assert "(1, 1, 64, 64)" in proc.stdout
+
+
+def test_a_registered_xrv_architecture_round_trips_through_a_checkpoint(tmp_path) -> None:  # noqa: ANN001
+    from xai_demo import create_model, load_checkpoint, save_checkpoint
+
+    model = create_model("xrv_densenet121", input_size=SIZE)
+    assert model.spec.output == "sigmoid" and len(model.spec.class_names) == 18
+    loaded = load_checkpoint(save_checkpoint(tmp_path / "xrv.pt", model)).model
+    x = torch.rand(1, 1, SIZE, SIZE)
+    assert loaded.spec == model.spec and torch.allclose(loaded(x), model(x), atol=1e-5)

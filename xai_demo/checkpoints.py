@@ -28,7 +28,7 @@ import torch
 
 from .errors import CheckpointError, ConfigError, RegistryError
 from .fileio import atomic_write_bytes
-from .models import ModelSpec, XaiModel, build_from_spec, state_dict_for, weight_shapes
+from .models import OUTPUTS, ModelSpec, XaiModel, build_from_spec, state_dict_for, weight_shapes
 from .schema import (
     MAX_INPUT_SIZE,
     METRICS,
@@ -66,6 +66,7 @@ SPEC = record(
         "target_layer": string(200),
         "threshold": optional(number(0.0, 1.0)),
         "arch_kwargs": list_of(list_of(scalar, 2, 2), 0, 16),
+        "output": one_of(*OUTPUTS),
     },
     required=("arch", "class_names", "in_channels", "input_size", "mean", "std"),
 )

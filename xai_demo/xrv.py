@@ -23,18 +23,18 @@ What the adapter does:
 
 Exercised here without network access (weights cannot be downloaded): architectures built with
 ``weights=None`` (random weights), the calibration path with TorchXRayVision's published thresholds, through
-``check-model`` and the app. Not exercised: loading the pretrained weight files.
+``check-model`` and the app. Not exercised: loading the pretrained weight files. The registered architectures
+(``xrv_densenet121``, ``xrv_resnet50``) are random networks for training or checking; a pretrained model is
+used in Python (:func:`xrv_model`, then ``xai_demo.ui.serve(models=...)``), not saved as a checkpoint.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .errors import XaiDemoError
+from .errors import ConfigError, XaiDemoError
 from .models import ModelSpec, XaiModel, make_explainable, register_model, split_resnet_relus
 
 XRV_MEAN = (0.5,)  # [0, 1] -> [-1024, 1024], TorchXRayVision's range: (x - 0.5) * 2048
@@ -136,19 +136,17 @@ def xrv_model(weights: str | None = DEFAULT_WEIGHTS, arch: str = "densenet121", 
         arch="xrv_resnet50" if not net.dense else "xrv_densenet121",
         class_names=names, in_channels=1, input_size=input_size or native, mean=XRV_MEAN, std=XRV_STD,
         target_layer="final_relu" if net.dense else "resnet.layer4",
-        arch_kwargs=(("weights", weights),) if weights else (), output="sigmoid",
+        output="sigmoid",
     )
     return XaiModel(net, spec)
 
 
 def _register() -> None:
     def factory(arch: str, layer: str):  # noqa: ANN202
-        def build(num_classes: int, in_channels: int = 1, input_size: int = 224, weights: str | None = None,
-                  **_: Any) -> tuple[nn.Module, str]:
+        def build(num_classes: int, in_channels: int = 1, input_size: int = 224) -> tuple[nn.Module, str]:
             if in_channels != 1:
-                raise XaiDemoError("TorchXRayVision models take one channel")
-            net, _, _ = build_xrv_net(arch, weights, num_classes=None if weights else num_classes)
-            return net, layer
+                raise ConfigError("TorchXRayVision models take one channel")
+            return build_xrv_net(arch, None, num_classes=num_classes)[0], layer
 
         return build
 
