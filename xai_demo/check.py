@@ -297,5 +297,6 @@ def check_model(
                                          if ctx.suggestion else ""))
     if target is None:
         target = int(decide(model.probabilities(x).numpy(), model.spec)[0])
+    _run(model, x, "gradcam" if not layer_problem else "saliency", target)  # warm-up: imports Captum, allocates
     checks = tuple(_check_method(model, x, name, target, ctx) for name in names)
     return CompatibilityReport(model.spec.arch, tuple(x.shape), tuple(findings), checks)
