@@ -8,14 +8,13 @@ import json
 import os
 import re
 import shlex
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+from browser_support import READY
 
 from xai_demo.paths import REPO_ROOT
 
@@ -59,28 +58,18 @@ def _commands() -> list[list[str]]:
     return [shlex.split(line)[1:] for line in lines]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _serve(args: list[str], root: Path) -> str:
-    """Start ``xai-demo serve``, wait for its page, return the app's config JSON, stop it."""
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "xai_demo.cli", *args, "--port", str(port)], cwd=root,
-                            env=_env(root), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    """Start ``xai-demo serve`` in ``root`` (it binds a free port itself), wait for its ready line, return the
+    app's config JSON, stop it."""
+    proc = subprocess.Popen([sys.executable, "-m", "xai_demo.cli", *args], cwd=root, env=_env(root),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise AssertionError(f"serve exited with {proc.returncode}: {proc.stdout.read()}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/config", timeout=5) as response:
+        for line in proc.stdout:  # ends when the process exits
+            if line.startswith(READY):
+                url = line[len(READY):].split()[0].rstrip("/")
+                with urllib.request.urlopen(f"{url}/config", timeout=60) as response:
                     return response.read().decode()
-            except OSError:
-                time.sleep(1)
-        raise AssertionError("serve did not answer within 300 s")
+        raise AssertionError(f"serve exited with {proc.wait()} before it was ready")
     finally:
         proc.terminate()
         try:
