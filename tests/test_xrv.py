@@ -13,7 +13,11 @@ import torch
 xrv = pytest.importorskip("torchxrayvision")
 
 from xai_demo import XaiModel, check_model, explain, predict  # noqa: E402
-from xai_demo.xrv import XrvNet, xrv_model  # noqa: E402
+from xai_demo.models import MODELS  # noqa: E402
+from xai_demo.xrv import ARCHITECTURES, XrvNet, register_architectures, xrv_model  # noqa: E402
+
+for _name in ARCHITECTURES:  # importing the plugin registered them: keep them out of the other tests' grids
+    MODELS.remove(_name)
 
 SIZE = 64  # the networks are fully convolutional; small inputs keep the tests quick on a CPU
 
@@ -79,9 +83,19 @@ def test_cli_plugin_registers_the_architectures() -> None:
 
 
 def test_a_registered_xrv_architecture_round_trips_through_a_checkpoint(tmp_path) -> None:  # noqa: ANN001
-    from xai_demo import create_model, load_checkpoint, save_checkpoint
+    from xai_demo import create_model
 
-    model = create_model("xrv_densenet121", input_size=SIZE)
+    register_architectures()
+    try:
+        _round_trip(create_model("xrv_densenet121", input_size=SIZE), tmp_path)
+    finally:
+        for name in ARCHITECTURES:
+            MODELS.remove(name)
+
+
+def _round_trip(model: XaiModel, tmp_path) -> None:  # noqa: ANN001
+    from xai_demo import load_checkpoint, save_checkpoint
+
     assert model.spec.output == "sigmoid" and len(model.spec.class_names) == 18
     loaded = load_checkpoint(save_checkpoint(tmp_path / "xrv.pt", model)).model
     x = torch.rand(1, 1, SIZE, SIZE)

@@ -141,7 +141,16 @@ def xrv_model(weights: str | None = DEFAULT_WEIGHTS, arch: str = "densenet121", 
     return XaiModel(net, spec)
 
 
-def _register() -> None:
+ARCHITECTURES = ("xrv_densenet121", "xrv_resnet50")
+
+
+def register_architectures() -> None:
+    """Register ``xrv_densenet121`` and ``xrv_resnet50`` (random weights) unless they already are."""
+    from .models import MODELS
+
+    if all(name in MODELS for name in ARCHITECTURES):
+        return
+
     def factory(arch: str, layer: str):  # noqa: ANN202
         def build(num_classes: int, in_channels: int = 1, input_size: int = 224) -> tuple[nn.Module, str]:
             if in_channels != 1:
@@ -160,4 +169,4 @@ def _register() -> None:
                    )(factory("resnet50", "resnet.layer4"))
 
 
-_register()  # importing this module is the plugin: xai-demo --plugin xai_demo.xrv ...
+register_architectures()  # importing this module is the plugin: xai-demo --plugin xai_demo.xrv ...
