@@ -18,11 +18,12 @@ from typing import Any
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no telemetry
 import gradio as gr  # noqa: E402
 
-from ..paths import MODELS_DIR, SAMPLES_DIR, data_root  # noqa: E402
+from ..paths import SAMPLES_DIR, data_root  # noqa: E402
 from .callbacks import Callbacks  # noqa: E402
 from .context import AppContext, make_context  # noqa: E402
 from .page import Page  # noqa: E402
 from .session import Session, new_state  # noqa: E402
+from .shelf import InMemoryModels  # noqa: E402
 from .style import CSS, HEAD, MONO_FONTS, SYSTEM_FONTS  # noqa: E402
 from .tabs import about, explore, quiz, sanity, shortcut, train  # noqa: E402
 from .text import LANGS, t  # noqa: E402
@@ -62,14 +63,23 @@ def _wire_language(page: Page, language: gr.Radio) -> None:
                     [page.state, *page.tr.components, *[c for h in hooks for c in h.outputs]])
 
 
-def build_app(models_dir: str | os.PathLike[str] | None = None, *, lang: str = "en", lecture: bool = False,
-              data_root_dir: str | os.PathLike[str] | None = None, samples_dir: str | os.PathLike[str] | None = None,
-              reports_dir: str | os.PathLike[str] | None = None):
-    """Build the Blocks (not launched). ``demo.xai_callbacks`` exposes the plain handlers for tests."""
+def build_app(models_dir: str | os.PathLike[str] | None = None, *, models: InMemoryModels | None = None,
+              lang: str = "en", lecture: bool = False, data_root_dir: str | os.PathLike[str] | None = None,
+              samples_dir: str | os.PathLike[str] | None = None, reports_dir: str | os.PathLike[str] | None = None):
+    """Build the Blocks (not launched). ``demo.xai_callbacks`` exposes the plain handlers for tests.
+
+    Args:
+        models_dir: folder of checkpoints (default: the committed ``models/``, unless ``models`` are given).
+        models: ready :class:`~xai_demo.models.XaiModel` objects (or checkpoints), as a name -> model mapping or
+            a list, offered in every tab; instead of the folder, or beside it when ``models_dir`` is also given.
+            A :class:`~xai_demo.checkpoints.Checkpoint` whose ``train_config`` names a ``dataset`` and an
+            ``artefact`` pairs with a clean one of the same dataset and size (Shortcuts and Quiz tabs).
+    """
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
-    ctx = make_context(Path(models_dir) if models_dir else MODELS_DIR, data_root(data_root_dir),
-                       Path(samples_dir) if samples_dir else SAMPLES_DIR, Path(reports_dir) if reports_dir else None)
+    ctx = make_context(Path(models_dir) if models_dir else None, data_root(data_root_dir),
+                       Path(samples_dir) if samples_dir else SAMPLES_DIR, Path(reports_dir) if reports_dir else None,
+                       models=models)
     cb = Callbacks(ctx, lecture=lecture)
     with gr.Blocks(title=t("app.title", lang), analytics_enabled=False, delete_cache=(120, 300),
                    fill_width=True) as demo:
@@ -119,13 +129,15 @@ def launch(demo, host: str = "127.0.0.1", port: int | None = 7860, *, warm_up: b
 
 
 def serve(host: str = "127.0.0.1", port: int | None = None, lang: str = "en", lecture: bool = False,
-          data_root: str | None = None, models_dir: str | None = None, **kwargs: Any) -> None:
+          data_root: str | None = None, models_dir: str | None = None, models: InMemoryModels | None = None,
+          **kwargs: Any) -> None:
     """Build and launch the app (blocking) on ``host:port``; 127.0.0.1 by default, nothing leaves the machine.
 
     ``port=None`` takes 7860, or the next free port when another program holds it; the address is printed.
+    ``models`` are models held in memory, as for :func:`build_app`: ``serve(models={"my net": model})``.
     """
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-    demo = build_app(models_dir, lang=lang, lecture=lecture, data_root_dir=data_root)
+    demo = build_app(models_dir, models=models, lang=lang, lecture=lecture, data_root_dir=data_root)
     block = not kwargs.pop("prevent_thread_lock", False)
     launch(demo, host, port, prevent_thread_lock=True, **kwargs)
     print(f"xai_demo is ready: open {demo.local_url} in a browser (Ctrl+C to stop)", flush=True)

@@ -11,11 +11,12 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..paths import REPO_ROOT, SAMPLES_DIR
+from ..errors import ConfigError
+from ..paths import MODELS_DIR, REPO_ROOT, SAMPLES_DIR
 from .cases import Case, resolve_cases
 from .logic import TrainChoice, train_choices
 from .session import Session
-from .shelf import LoadedModel, Pair, discover_models, pair_models
+from .shelf import InMemoryModels, LoadedModel, Pair, discover_models, in_memory_models, pair_models
 from .store import ImageStore, LRUCache
 
 
@@ -52,10 +53,23 @@ class AppContext:
         return next((p for p in self.pairs if p.key == key), self.pairs[0] if self.pairs else None)
 
 
-def make_context(models_dir: Path, root: Path | None, samples_dir: Path = SAMPLES_DIR,
-                 reports_dir: Path | None = None) -> AppContext:
-    """Load the models and resolve the cases once."""
-    models = discover_models(models_dir)
+def make_context(models_dir: Path | None, root: Path | None, samples_dir: Path = SAMPLES_DIR,
+                 reports_dir: Path | None = None, models: InMemoryModels | None = None) -> AppContext:
+    """Load the models and resolve the cases once.
+
+    Args:
+        models_dir: folder of checkpoints (None: the committed ``models/``, unless ``models`` are given).
+        models: models held in memory (see :func:`~xai_demo.ui.shelf.in_memory_models`), offered after the
+            folder's; alone when ``models_dir`` is None.
+    """
+    folder = models_dir if models_dir is not None or models is None else None
+    shelf = discover_models(folder or MODELS_DIR) if folder is not None or models is None else {}
+    extra = in_memory_models(models) if models is not None else {}
+    clash = sorted(set(shelf) & set(extra))
+    if clash:
+        raise ConfigError(f"model names {', '.join(clash)} are also checkpoint names in {folder}; rename them")
+    models = {**shelf, **extra}
+    models_dir = folder or MODELS_DIR
     return AppContext(models=models, pairs=pair_models(models), cases=resolve_cases(samples_dir, root),
                       root=root, models_dir=models_dir, reports_dir=reports_dir or REPO_ROOT / "reports",
                       train_choices=train_choices(root))

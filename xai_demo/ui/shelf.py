@@ -4,11 +4,14 @@ pairs. No gradio here."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ..checkpoints import Checkpoint, load_checkpoint
+from ..errors import ConfigError
+from ..models import XaiModel
 from .text import artefact_name, t
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,7 @@ class LoadedModel:
     artefact: str | None
     options: dict[str, Any]
     user_number: int | None = None  # set for a model a user trained in this session
+    title: str | None = None  # the name given to a model passed in memory (build_app(models=...))
 
     @property
     def model(self):  # noqa: ANN201 (XaiModel; kept light)
@@ -48,6 +52,8 @@ class LoadedModel:
         else:
             kind = t("model.clean", lang)
         label = t("model.label", lang, dataset=self.dataset, size=self.size, kind=kind)
+        if self.title:
+            return f"{self.title} · {label}"
         return label if self.user_number is None else t("model.user", lang, n=self.user_number, desc=label)
 
 
@@ -59,6 +65,44 @@ def entry_from_checkpoint(key: str, checkpoint: Checkpoint, user_number: int | N
         size=int(checkpoint.spec.input_size), artefact=cfg.get("artefact") or None,
         options=dict(cfg.get("artefact_options") or {}), user_number=user_number,
     )
+
+
+InMemoryModels = Mapping[str, XaiModel | Checkpoint] | Sequence[XaiModel | Checkpoint]
+
+
+def in_memory_models(models: InMemoryModels) -> dict[str, LoadedModel]:
+    """The app's entries for models given in Python: a name -> model mapping, or a list (named after their
+    architectures). Values are :class:`~xai_demo.models.XaiModel` (a clean model of dataset "in memory") or
+    :class:`~xai_demo.checkpoints.Checkpoint`, whose ``train_config`` may name a ``dataset`` and a planted
+    ``artefact`` (with ``artefact_options``): a clean and a shortcut model of the same dataset and size pair up
+    for the Shortcuts and Quiz tabs, as :func:`xai_demo.train.train`'s checkpoints do.
+
+    Raises:
+        ConfigError: a value is neither, or a name is empty, reserved ("user:...") or given twice.
+    """
+
+    if isinstance(models, Mapping):
+        items = [(str(k), v) for k, v in models.items()]
+    else:
+        items, seen = [], {}
+        for value in models:
+            arch = value.spec.arch if isinstance(value, (XaiModel, Checkpoint)) else "model"
+            seen[arch] = seen.get(arch, 0) + 1
+            items.append((arch if seen[arch] == 1 else f"{arch} {seen[arch]}", value))
+    out: dict[str, LoadedModel] = {}
+    for name, value in items:
+        if not name.strip() or name.startswith("user:") or name in out:
+            raise ConfigError(f"model name {name!r} is empty, reserved or given twice; give each model its own name")
+        if isinstance(value, XaiModel):
+            value = Checkpoint(value)
+        if not isinstance(value, Checkpoint):
+            raise ConfigError(f"model {name!r} is a {type(value).__name__}; pass an xai_demo.XaiModel (wrap a "
+                              "network: XaiModel(net, ModelSpec(...))) or an xai_demo.Checkpoint")
+        value.model.eval()
+        config = {"dataset": "in memory", **value.train_config}
+        entry = entry_from_checkpoint(name, replace(value, train_config=config))
+        out[name] = replace(entry, title=name)
+    return out
 
 
 def discover_models(folder: Path) -> dict[str, LoadedModel]:

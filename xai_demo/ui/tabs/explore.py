@@ -18,13 +18,14 @@ from .. import logic
 from ..context import Handlers
 from ..page import Page, warn
 from ..session import Session
-from ..text import t
+from ..text import class_name, t
 
 log = logging.getLogger(__name__)
 
 DEFAULT_METHODS = ["gradcam", "guided_backprop"]
 BRUSH_COLOURS = ["#00e5ff", "#ff3bd4"]
 MODES = ("positive", "absolute", "signed")
+PREDICTED = -1  # the "explained class" choice meaning: the class the model predicts
 
 
 class ExploreHandlers(Handlers):
@@ -71,9 +72,19 @@ class ExploreHandlers(Handlers):
         picture = self.out(Image.fromarray(logic.square(session.image, size)).convert("RGB"))
         return {"background": picture, "layers": [], "composite": picture}
 
-    def explore(self, session: Session, model_key: str, methods: list[str], alpha: float, mode: str
-                ) -> tuple[Session, str, dict | None, list, str]:
-        """Explain the current image: (session, prediction markdown, probabilities, gallery items, timing)."""
+    def class_choices(self, session: Session, model_key: str | None) -> list[tuple[str, int]]:
+        """The "explained class" choices of a model: the predicted class (-1), then each of its classes."""
+        entry = self.ctx.entry(model_key, session)
+        names = entry.model.spec.class_names if entry is not None else ()
+        return [(t("explore.target_predicted", session.lang), PREDICTED)] + [
+            (class_name(n, session.lang), i) for i, n in enumerate(names)]
+
+    def explore(self, session: Session, model_key: str, methods: list[str], alpha: float, mode: str,
+                target: int | None = PREDICTED) -> tuple[Session, str, dict | None, list, str]:
+        """Explain the current image: (session, prediction markdown, probabilities, gallery items, timing).
+
+        ``target`` is the explained class index; ``PREDICTED`` (-1), None or an index the model does not have
+        explain the predicted class."""
         lang = session.lang
         entry = self.ctx.entry(model_key, session)
         if session.image is None:
@@ -82,7 +93,8 @@ class ExploreHandlers(Handlers):
             return session, t("error.no_model", lang, folder=self.ctx.models_dir), None, [], ""
         methods = [m for m in (methods or []) if m] or DEFAULT_METHODS[:1]
         key = (entry.key, session.case) if session.case and not entry.key.startswith("user:") else None
-        result = logic.explain_many(entry.model, session.image, methods, self.ctx.cache, key)
+        target = int(target) if target is not None and 0 <= int(target) < entry.model.spec.num_classes else None
+        result = logic.explain_many(entry.model, session.image, methods, self.ctx.cache, key, target=target)
         session = replace(session, result=result, result_model=entry.key)
         gallery = self.out_items(logic.render_maps(result, alpha, mode, lang))
         return (session, logic.prediction_line(entry.label(lang), result, lang),
@@ -112,12 +124,12 @@ class ExploreHandlers(Handlers):
         return logic.region_report(session.result.maps, mask, session.lang)
 
     def show_case(self, index: int, session: Session, model_key: str, methods: list[str], alpha: float,
-                  mode: str) -> tuple:
+                  mode: str, target: int | None = PREDICTED) -> tuple:
         """Case ``index`` explained: (session, case text, editor, prediction, probabilities, maps, timing)."""
         if not self.ctx.cases:
             return session, t("cases.none", session.lang), None, "", None, [], ""
         session = self.case_image(index, session)
-        session, pred, prob, items, timing = self.explore(session, model_key, methods, alpha, mode)
+        session, pred, prob, items, timing = self.explore(session, model_key, methods, alpha, mode, target)
         return session, self.case_text(session), self.editor_value(session), pred, prob, items, timing
 
 
@@ -142,6 +154,8 @@ def _controls(page: Page, case_items) -> tuple:
                         elem_id="upload", elem_classes=["xai-advanced"]), label="cases.upload")
     model_dd = tr(gr.Dropdown(cb.model_choices(page.state.value), value=next(iter(ctx.models), None),
                               label=t("explore.model", lang), elem_id="model"), label="explore.model")
+    target_dd = gr.Dropdown(cb.class_choices(page.state.value, model_dd.value), value=PREDICTED,
+                            label=t("explore.target", lang), info=t("explore.target_info", lang), elem_id="target")
     methods_cb = tr(gr.CheckboxGroup(logic.method_choices(lang), value=DEFAULT_METHODS,
                                      label=t("explore.methods", lang), info=t("explore.methods_info", lang),
                                      elem_id="methods"),
@@ -151,7 +165,7 @@ def _controls(page: Page, case_items) -> tuple:
     mode = tr(gr.Radio(_mode_choices(lang), value="positive", label=t("explore.mode", lang), elem_id="mode",
                        elem_classes=["xai-advanced"]), label="explore.mode", choices=_mode_choices)
     run_btn = tr(gr.Button(t("explore.run", lang), variant="primary", elem_id="explain"), value="explore.run")
-    return gallery, prev_btn, next_btn, case_md, upload, model_dd, methods_cb, alpha, mode, run_btn
+    return gallery, prev_btn, next_btn, case_md, upload, model_dd, target_dd, methods_cb, alpha, mode, run_btn
 
 
 def _results(page: Page) -> tuple:
@@ -189,32 +203,32 @@ def build(page: Page) -> None:
         tr(gr.Markdown(t("explore.intro", lang)), value="explore.intro")
         with gr.Row():
             with gr.Column(scale=2, min_width=320):
-                gallery, prev_btn, next_btn, case_md, upload, model_dd, methods_cb, alpha, mode, run_btn = _controls(
-                    page, case_items)
+                (gallery, prev_btn, next_btn, case_md, upload, model_dd, target_dd, methods_cb, alpha, mode,
+                 run_btn) = _controls(page, case_items)
             with gr.Column(scale=3, min_width=420):
                 pred_md, probs, maps, time_md, editor, measure_btn, region_md = _results(page)
     page.model_dropdowns.append(model_dd)
 
     # ---------------------------------------------------------------- events
     state = page.state
-    explore_inputs = [state, model_dd, methods_cb, alpha, mode]
+    explore_inputs = [state, model_dd, methods_cb, alpha, mode, target_dd]
     case_outputs = [state, case_md, editor, pred_md, probs, maps, time_md]
 
-    def on_select(evt: gr.SelectData, st: Session, model_key, methods, a, m):
-        return cb.show_case(int(evt.index), st, model_key, methods, a, m)
+    def on_select(evt: gr.SelectData, st: Session, model_key, methods, a, m, target):
+        return cb.show_case(int(evt.index), st, model_key, methods, a, m, target)
 
     def on_step(step: int):
-        def handler(st: Session, model_key, methods, a, m):
+        def handler(st: Session, model_key, methods, a, m, target):
             index = st.case_index + step if st.case_index >= 0 else (0 if step > 0 else -1)
-            return cb.show_case(index, st, model_key, methods, a, m)
+            return cb.show_case(index, st, model_key, methods, a, m, target)
         return handler
 
-    def on_upload(path, st: Session, model_key, methods, a, m):
+    def on_upload(path, st: Session, model_key, methods, a, m, target):
         st2, error = cb.upload_image(path, st)
         if error:
             warn(error)
             return st, f"**{error}**", gr.update(), "", None, [], "", None
-        st2, pred, prob, items, timing = cb.explore(st2, model_key, methods, a, m)
+        st2, pred, prob, items, timing = cb.explore(st2, model_key, methods, a, m, target)
         return st2, cb.case_text(st2), cb.editor_value(st2), pred, prob, items, timing, None
 
     gallery.select(on_select, explore_inputs, case_outputs, concurrency_limit=4)
@@ -226,12 +240,18 @@ def build(page: Page) -> None:
     alpha.release(cb.rerender, [state, alpha, mode], [maps], concurrency_limit=4)
     mode.input(cb.rerender, [state, alpha, mode], [maps], concurrency_limit=4)
     measure_btn.click(cb.measure, [state, editor], [region_md], concurrency_limit=4)
+    model_dd.change(lambda st, k: gr.update(choices=cb.class_choices(st, k), value=PREDICTED), [state, model_dd],
+                   [target_dd])
 
-    def on_language(st: Session, a: float, m: str) -> tuple:
+    def on_language(st: Session, a: float, m: str, model_key: str) -> tuple:
         cases_update = gr.update(value=case_items(st.lang)) if ctx.cases else gr.update()
         case_text = cb.case_text(st) if st.image is not None else t("error.no_image", st.lang)
-        return (gr.update(choices=cb.model_choices(st)), case_text, cases_update, *cb.relabel(st, a, m))
+        target_update = gr.update(choices=cb.class_choices(st, model_key), label=t("explore.target", st.lang),
+                                  info=t("explore.target_info", st.lang))
+        return (gr.update(choices=cb.model_choices(st)), target_update,
+                case_text, cases_update, *cb.relabel(st, a, m))
 
-    page.on_language([model_dd, case_md, gallery, pred_md, probs, maps], on_language, [alpha, mode])
+    page.on_language([model_dd, target_dd, case_md, gallery, pred_md, probs, maps], on_language,
+                     [alpha, mode, model_dd])
     if ctx.cases:
-        page.demo.load(lambda st, k, ms, a, m: cb.show_case(0, st, k, ms, a, m), explore_inputs, case_outputs)
+        page.demo.load(lambda st, k, ms, a, m, c: cb.show_case(0, st, k, ms, a, m, c), explore_inputs, case_outputs)
