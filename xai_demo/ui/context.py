@@ -62,16 +62,15 @@ def make_context(models_dir: Path | None, root: Path | None, samples_dir: Path =
         models: models held in memory (see :func:`~xai_demo.ui.shelf.in_memory_models`), offered after the
             folder's; alone when ``models_dir`` is None.
     """
-    folder = models_dir if models_dir is not None or models is None else None
-    shelf = discover_models(folder or MODELS_DIR) if folder is not None or models is None else {}
+    folder = models_dir or MODELS_DIR
+    shelf = discover_models(folder) if models is None or models_dir is not None else {}
     extra = in_memory_models(models) if models is not None else {}
     clash = sorted(set(shelf) & set(extra))
     if clash:
         raise ConfigError(f"model names {', '.join(clash)} are also checkpoint names in {folder}; rename them")
     models = {**shelf, **extra}
-    models_dir = folder or MODELS_DIR
     return AppContext(models=models, pairs=pair_models(models), cases=resolve_cases(samples_dir, root),
-                      root=root, models_dir=models_dir, reports_dir=reports_dir or REPO_ROOT / "reports",
+                      root=root, models_dir=folder, reports_dir=reports_dir or REPO_ROOT / "reports",
                       train_choices=train_choices(root))
 
 

@@ -80,7 +80,6 @@ def in_memory_models(models: InMemoryModels) -> dict[str, LoadedModel]:
     Raises:
         ConfigError: a value is neither, or a name is empty, reserved ("user:...") or given twice.
     """
-
     if isinstance(models, Mapping):
         items = [(str(k), v) for k, v in models.items()]
     else:
@@ -98,7 +97,6 @@ def in_memory_models(models: InMemoryModels) -> dict[str, LoadedModel]:
         if not isinstance(value, Checkpoint):
             raise ConfigError(f"model {name!r} is a {type(value).__name__}; pass an xai_demo.XaiModel (wrap a "
                               "network: XaiModel(net, ModelSpec(...))) or an xai_demo.Checkpoint")
-        value.model.eval()
         config = {"dataset": "in memory", **value.train_config}
         entry = entry_from_checkpoint(name, replace(value, train_config=config))
         out[name] = replace(entry, title=name)
