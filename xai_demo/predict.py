@@ -7,6 +7,7 @@ import torch
 from PIL import Image
 
 from .images import ImageSource, load_image
+from .input_check import check_image
 from .models import ModelSpec, XaiModel
 
 
@@ -58,8 +59,16 @@ def predict(model: XaiModel, image: ImageSource | np.ndarray | torch.Tensor) -> 
 
     Returns:
         ``{"label": str, "index": int, "probabilities": {class name: float in [0, 1]},
-        "threshold": float | None}``.
+        "threshold": float | None, "input_check": dict}``; ``input_check`` says whether the image looks like a
+        chest X-ray (:meth:`~xai_demo.input_check.InputCheck.as_dict`: ``ok``, ``reasons``, ``warning``), for
+        the models know nothing else.
     """
+    if isinstance(image, torch.Tensor):
+        pixels = image.detach().float().reshape(-1, *image.shape[-2:]).mean(dim=0).clamp(0, 1).numpy()
+        check = check_image(pixels)
+    else:
+        image = load_image(image, "RGB") if not isinstance(image, np.ndarray) else image
+        check = check_image(image)
     x = preprocess(image, model.spec)
     probs = model.probabilities(x)[0].numpy()
     index = int(decide(probs[None], model.spec)[0])
@@ -68,6 +77,7 @@ def predict(model: XaiModel, image: ImageSource | np.ndarray | torch.Tensor) -> 
         "index": index,
         "probabilities": {name: float(p) for name, p in zip(model.spec.class_names, probs, strict=True)},
         "threshold": model.spec.threshold,
+        "input_check": check.as_dict(),
     }
 
 
