@@ -1,7 +1,8 @@
 """Pictures: a saliency map over its grayscale image, with a legend, and grids of such overlays.
 
-Pure functions from arrays to PIL images (RGB); fonts are Pillow's built-in scalable font, so nothing is
-fetched and nothing depends on the fonts installed.
+Pure functions from arrays to PIL images (RGB). Text is drawn with :func:`xai_demo.fonts.font` (a system font
+with French accents, else Pillow's own with accents dropped), at sizes proportional to the picture so that
+labels stay legible when a figure fills a projector.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from .errors import ConfigError
-from .fonts import font
+from .fonts import drawable, font
 
 MapMode = Literal["positive", "absolute", "signed"]
 
@@ -141,7 +142,7 @@ def outline(picture: Image.Image, mask: np.ndarray, colour: tuple[int, int, int]
 def _with_legend(picture: Image.Image, mode: MapMode) -> Image.Image:
     h = picture.height
     bar_w, pad = max(12, h // 24), max(6, h // 48)
-    text_size = max(11, h // 22)
+    text_size = max(12, h // 14)
     labels = {"positive": ("max", "0"), "absolute": ("max", "0"), "signed": ("+", "-")}[mode]
     table = colormap("diverging" if mode == "signed" else "inferno")
     width = bar_w + 3 * pad + text_size * 2
@@ -163,7 +164,7 @@ def _with_legend(picture: Image.Image, mode: MapMode) -> Image.Image:
 
 
 def _with_caption(picture: Image.Image, caption: str, text_size: int | None = None) -> Image.Image:
-    text_size = text_size or max(12, picture.height // 18)
+    text_size = text_size or max(14, picture.height // 12)
     f = font(text_size)
     lines = caption.split("\n")
     band = (text_size + 4) * len(lines) + 6
@@ -171,7 +172,7 @@ def _with_caption(picture: Image.Image, caption: str, text_size: int | None = No
     canvas.paste(picture, (0, band))
     draw = ImageDraw.Draw(canvas)
     for i, line in enumerate(lines):
-        draw.text((6, 3 + i * (text_size + 4)), line, fill=(0, 0, 0), font=f)
+        draw.text((6, 3 + i * (text_size + 4)), drawable(line, f), fill=(0, 0, 0), font=f)
     return canvas
 
 
@@ -189,13 +190,14 @@ def grid(
     cell_w = max(p.width for p in panels)
     cell_h = max(p.height for p in panels)
     nrows = -(-len(panels) // ncols)
-    text_size = max(14, cell_h // 16)
+    text_size = max(16, cell_h // 10)
     top = (text_size + 12) if titles else 0
     left = 0
     f = font(text_size)
     if row_titles:
         probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-        left = int(max(probe.textlength(line, font=f) for t in row_titles for line in t.split("\n"))) + 2 * gap
+        lines = [drawable(line, f) for title in row_titles for line in title.split("\n")]
+        left = int(max(probe.textlength(line, font=f) for line in lines)) + 2 * gap
     width = left + ncols * cell_w + (ncols + 1) * gap
     height = top + nrows * cell_h + (nrows + 1) * gap
     canvas = Image.new("RGB", (width, height), (255, 255, 255))
@@ -205,11 +207,11 @@ def grid(
         canvas.paste(panel, (left + gap + c * (cell_w + gap), top + gap + r * (cell_h + gap)))
     for c, title in enumerate(titles or []):
         x = left + gap + c * (cell_w + gap)
-        draw.text((x + 4, 6), title, fill=(0, 0, 0), font=f)
+        draw.text((x + 4, 6), drawable(title, f), fill=(0, 0, 0), font=f)
     for r, title in enumerate(row_titles or []):
         lines = title.split("\n")
         y = top + gap + r * (cell_h + gap) + cell_h // 2 - len(lines) * (text_size + 4) // 2
-        draw.multiline_text((gap, y), title, fill=(0, 0, 0), font=f, spacing=4)
+        draw.multiline_text((gap, y), drawable(title, f), fill=(0, 0, 0), font=f, spacing=4)
     return canvas
 
 

@@ -66,11 +66,11 @@ class Pen:
         bw, bh = ink_size(text, bold)
         size = max(4, int(100 * min((x1 - x0) * self.ss / bw, (y1 - y0) * self.ss / bh)))
         stroke = round(bold * size)
-        left, top, right, bottom = font(size).getbbox(text, stroke_width=stroke)
+        left, top, right, bottom = font(size, "artefact").getbbox(text, stroke_width=stroke)
         cx, cy = self._xy((x0 + x1) / 2, (y0 + y1) / 2)
         v = self._v(alpha)
         self.draw.text(
-            (cx - (left + right) / 2, cy - (top + bottom) / 2), text, fill=v, font=font(size),
+            (cx - (left + right) / 2, cy - (top + bottom) / 2), text, fill=v, font=font(size, "artefact"),
             stroke_width=stroke, stroke_fill=v,
         )
 
@@ -83,7 +83,7 @@ class Pen:
 @lru_cache(maxsize=64)
 def ink_size(text: str, bold: float) -> tuple[float, float]:
     """Width and height of the inked part of ``text`` at font size 100."""
-    left, top, right, bottom = font(100).getbbox(text, stroke_width=round(bold * 100))
+    left, top, right, bottom = font(100, "artefact").getbbox(text, stroke_width=round(bold * 100))
     return float(right - left), float(bottom - top)
 
 
