@@ -7,7 +7,11 @@ marqueur de latéralité, apprentissage par raccourci).
 
 from __future__ import annotations
 
+import re
+import string
+
 LANGS = ("en", "fr")
+NBSP = "\u00a0"  # French typography: a non-breaking space before : ; ? ! % » and after «
 
 TEXT: dict[str, dict[str, str]] = {
     # ------------------------------------------------------------------ page
@@ -111,7 +115,7 @@ TEXT: dict[str, dict[str, str]] = {
     "class.normal": {"en": "normal", "fr": "normal"},
     "class.pneumonia": {"en": "pneumonia", "fr": "pneumopathie"},
     # ------------------------------------------------------------------ models
-    "model.clean": {"en": "clean", "fr": "sain"},
+    "model.clean": {"en": "trained without the artefact", "fr": "entraîné sans l'artefact"},
     "model.shortcut": {"en": "shortcut: {artefact}", "fr": "raccourci : {artefact}"},
     "model.label": {"en": "{dataset} {size} px, {kind}", "fr": "{dataset} {size} px, {kind}"},
     "model.user": {"en": "Your model #{n}: {desc}", "fr": "Votre modèle n°{n} : {desc}"},
@@ -126,12 +130,12 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "shortcut.pair": {"en": "Model pair", "fr": "Paire de modèles"},
     "shortcut.no_pair": {
-        "en": "No clean/shortcut model pair in the models folder. Train one with `xai-demo train ... "
-              "--artefact laterality_marker --artefact-option text=L --confound 0.9`, or use the "
+        "en": "No pair of models (trained without / with the artefact) in the models folder. Train one with "
+              "`xai-demo train ... --artefact laterality_marker --artefact-option text=L --confound 0.9`, or use the "
               "“Train” tab.",
-        "fr": "Pas de paire de modèles sain/raccourci dans le dossier des modèles. Entraînez-en une avec "
-              "`xai-demo train ... --artefact laterality_marker --artefact-option text=L --confound 0.9`, ou "
-              "utilisez l'onglet « Entraîner ».",
+        "fr": "Pas de paire de modèles (entraînés sans / avec l'artefact) dans le dossier des modèles. "
+              "Entraînez-en une avec `xai-demo train ... --artefact laterality_marker --artefact-option text=L "
+              "--confound 0.9`, ou utilisez l'onglet « Entraîner ».",
     },
     "shortcut.add": {"en": "Add the artefact", "fr": "Ajouter l'artefact"},
     "shortcut.artefact": {"en": "Artefact", "fr": "Artefact"},
@@ -139,8 +143,9 @@ TEXT: dict[str, dict[str, str]] = {
     "shortcut.scale": {"en": "Size (fraction of the image side)", "fr": "Taille (fraction du côté de l'image)"},
     "shortcut.method": {"en": "Method", "fr": "Méthode"},
     "shortcut.run": {"en": "Compare the two models", "fr": "Comparer les deux modèles"},
-    "shortcut.clean_model": {"en": "Clean model", "fr": "Modèle sain"},
-    "shortcut.shortcut_model": {"en": "Shortcut model", "fr": "Modèle à raccourci"},
+    "shortcut.clean_model": {"en": "Model trained without the artefact", "fr": "Modèle entraîné sans l'artefact"},
+    "shortcut.shortcut_model": {"en": "Model trained with the artefact (shortcut)",
+                                "fr": "Modèle entraîné avec l'artefact (raccourci)"},
     "shortcut.result": {
         "en": "**{model}**: {label}, P(pneumonia) = {p:.2f}{share}",
         "fr": "**{model}** : {label}, P(pneumopathie) = {p:.2f}{share}",
@@ -153,8 +158,10 @@ TEXT: dict[str, dict[str, str]] = {
     "shortcut.table_missing": {"en": "The test-set table is not computed yet.",
                                "fr": "Le tableau du jeu de test n'est pas encore calculé."},
     "shortcut.table_head": {
-        "en": "| test condition | clean: AUC | clean: accuracy | shortcut: AUC | shortcut: accuracy |",
-        "fr": "| condition de test | sain : AUC | sain : exactitude | raccourci : AUC | raccourci : exactitude |",
+        "en": "| test condition | without artefact: AUC | without artefact: accuracy | shortcut: AUC | "
+              "shortcut: accuracy |",
+        "fr": "| condition de test | sans artefact : AUC | sans artefact : exactitude | raccourci : AUC | "
+              "raccourci : exactitude |",
     },
     "shortcut.table_source": {"en": "Source: {source}, {n} test images.",
                               "fr": "Source : {source}, {n} images de test."},
@@ -296,9 +303,10 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "quiz.score": {"en": "Score: **{right} / {total}**", "fr": "Score : **{right} / {total}**"},
     "quiz.unavailable": {
-        "en": "The quiz needs a clean/shortcut model pair and sample images (see the Explore tab).",
-        "fr": "Le quiz nécessite une paire de modèles sain/raccourci et des images d'exemple (voir l'onglet "
-              "Explorer).",
+        "en": "The quiz needs a pair of models (trained without / with the artefact) and sample images (see the "
+              "Explore tab).",
+        "fr": "Le quiz nécessite une paire de modèles (entraînés sans / avec l'artefact) et des images "
+              "d'exemple (voir l'onglet Explorer).",
     },
     "quiz.answer_first": {"en": "Answer this question first, or press “Next question”.",
                           "fr": "Répondez d'abord à cette question, ou cliquez sur « Question suivante »."},
@@ -390,6 +398,115 @@ identifiables (RGPD : les données de santé sont des données sensibles).
     },
 }
 
+TEXT.update({
+    # ------------------------------------------------------------------ method names (one per registered method)
+    "method.saliency": {"en": "Saliency", "fr": "Saillance (gradient)"},
+    "method.integrated_gradients": {"en": "Integrated Gradients", "fr": "Gradients intégrés"},
+    "method.smoothgrad": {"en": "SmoothGrad", "fr": "Gradient lissé (SmoothGrad)"},
+    "method.gradient_shap": {"en": "GradientSHAP", "fr": "GradientSHAP"},
+    "method.deeplift": {"en": "DeepLIFT", "fr": "DeepLIFT"},
+    "method.guided_backprop": {"en": "Guided Backprop", "fr": "Rétropropagation guidée"},
+    "method.gradcam": {"en": "Grad-CAM", "fr": "Grad-CAM"},
+    "method.guided_gradcam": {"en": "Guided Grad-CAM", "fr": "Grad-CAM guidé"},
+    "method.occlusion": {"en": "Occlusion", "fr": "Occlusion"},
+    "method.kernel_shap": {"en": "KernelSHAP (8×8 grid)", "fr": "KernelSHAP (grille 8×8)"},
+    # ------------------------------------------------------------------ input check
+    "check.warning": {
+        "en": "**This does not look like a chest X-ray** ({reasons}). The model was trained on chest X-rays "
+              "only: its answer here means nothing. (That is worth remembering: a model always answers, even "
+              "outside what it has learned.)",
+        "fr": "**Cette image ne ressemble pas à une radiographie thoracique** ({reasons}). Le modèle n'a appris "
+              "que sur des radiographies thoraciques : sa réponse ici ne veut rien dire. (À retenir : un modèle "
+              "répond toujours, même hors de ce qu'il a appris.)",
+    },
+    "check.too_small": {"en": "too small", "fr": "trop petite"},
+    "check.colour": {"en": "a colour picture", "fr": "image en couleur"},
+    "check.flat": {"en": "almost no contrast", "fr": "presque sans contraste"},
+    "check.noise": {"en": "looks like noise", "fr": "ressemble à du bruit"},
+    "check.unusual": {"en": "unlike the training X-rays", "fr": "différente des radiographies d'entraînement"},
+    # ------------------------------------------------------------------ training, in words
+    "train.step": {"en": "Training: epoch {epoch} of {epochs}, {percent:.0%} done", "fr":
+                   "Entraînement : époque {epoch} sur {epochs}, {percent:.0%} effectués"},
+    "train.loading": {"en": "Loading the training images…", "fr": "Chargement des images d'entraînement…"},
+    "train.measuring": {"en": "Measuring the model on test films with and without the artefact…",
+                        "fr": "Mesure du modèle sur des clichés de test avec et sans l'artefact…"},
+    "train.finished": {
+        "en": "**Done in {seconds:.0f} s.** “{name}” is now in the model lists of the Explore and Sanity check "
+              "tabs (for you only).",
+        "fr": "**Terminé en {seconds:.0f} s.** « {name} » figure maintenant dans les listes de modèles des "
+              "onglets Explorer et Cohérence (pour vous seul).",
+    },
+    "train.learned": {
+        "en": "**The model learned the artefact, not pneumonia.** On test films where the artefact ({artefact}) "
+              "comes with pneumonia, as in its training images, it is right {acc_with:.0%} of the time and finds "
+              "{sens_with:.0%} of the pneumonias. On the same films without the artefact it is right only "
+              "{acc_none:.0%} of the time and finds {sens_none:.0%} of the pneumonias. It had learned to look "
+              "for the marker: a shortcut that fails in a hospital without it.",
+        "fr": "**Le modèle a appris l'artefact, pas la pneumopathie.** Sur des clichés de test où l'artefact "
+              "({artefact}) accompagne la pneumopathie, comme dans ses images d'entraînement, il a raison dans "
+              "{acc_with:.0%} des cas et trouve {sens_with:.0%} des pneumopathies. Sur les mêmes clichés sans "
+              "l'artefact, il n'a raison que dans {acc_none:.0%} des cas et ne trouve que {sens_none:.0%} des "
+              "pneumopathies. Il avait appris à chercher le marqueur : un raccourci qui échoue dans un hôpital "
+              "qui ne l'utilise pas.",
+    },
+    "train.not_learned": {
+        "en": "**The model did not lean on the artefact.** With the artefact ({artefact}) on the pneumonia films "
+              "it is right {acc_with:.0%} of the time, without it {acc_none:.0%}; it finds {sens_with:.0%} and "
+              "{sens_none:.0%} of the pneumonias. Try a higher share of pneumonia images with the artefact.",
+        "fr": "**Le modèle ne s'est pas appuyé sur l'artefact.** Avec l'artefact ({artefact}) sur les clichés "
+              "de pneumopathie il a raison dans {acc_with:.0%} des cas, sans lui dans {acc_none:.0%} ; il "
+              "trouve {sens_with:.0%} et {sens_none:.0%} des pneumopathies. Essayez une part plus élevée "
+              "d'images de pneumopathie avec l'artefact.",
+    },
+    "train.clean": {
+        "en": "**Trained without an artefact.** On the test films it is right {acc:.0%} of the time, finds "
+              "{sens:.0%} of the pneumonias and calls {spec:.0%} of the normal films normal.",
+        "fr": "**Entraîné sans artefact.** Sur les clichés de test il a raison dans {acc:.0%} des cas, trouve "
+              "{sens:.0%} des pneumopathies et reconnaît {spec:.0%} des clichés normaux.",
+    },
+    # ------------------------------------------------------------------ sanity, in words
+    "stage.last": {"en": "the last layer", "fr": "la dernière couche"},
+    "stage.half": {"en": "half the network", "fr": "la moitié du réseau"},
+    "stage.all": {"en": "all layers", "fr": "toutes les couches"},
+    "stage.some": {"en": "the last {k} layers (of {n})", "fr": "les {k} dernières couches (sur {n})"},
+    "stage.none": {"en": "nothing (the trained model)", "fr": "rien (le modèle entraîné)"},
+    "sanity.same": {
+        "en": "**Randomised: {stage}.** {methods} still {verb} nearly the same picture as for the trained model. "
+              "The model is partly destroyed, yet the map hardly changes: it shows the image (its edges, the ribs), "
+              "not what the model learned. Do not read such a map as the model's reasoning.",
+        "fr": "**Randomisé : {stage}.** {methods} {verb} encore presque la même image que pour le modèle "
+              "entraîné. Le modèle est en partie détruit, et pourtant la carte change à peine : elle montre "
+              "l'image (ses contours, les côtes), pas ce que le modèle a appris. Ne lisez pas une telle carte "
+              "comme le raisonnement du modèle.",
+    },
+    "sanity.draw_one": {"en": "draws", "fr": "dessine"},
+    "sanity.draw_many": {"en": "draw", "fr": "dessinent"},
+    "sanity.changed": {
+        "en": "{methods} {verb} with the model: {pronoun} depend on what it learned, as a map should.",
+        "fr": "{methods} {verb} avec le modèle : {pronoun} dépend de ce qu'il a appris, comme il se doit.",
+    },
+    "sanity.change_one": {"en": "changes", "fr": "change"},
+    "sanity.change_many": {"en": "change", "fr": "changent"},
+    "sanity.it": {"en": "it does", "fr": "elle"},
+    "sanity.they": {"en": "they", "fr": "elles"},
+    "sanity.all_change": {
+        "en": "**Randomised: {stage}.** Every map changes: each method depends on the model here.",
+        "fr": "**Randomisé : {stage}.** Toutes les cartes changent : chaque méthode dépend ici du modèle.",
+    },
+    "sanity.row_plain": {
+        "en": "- **{method}**: similarity to the trained model's map {rho:.2f} (1 = identical, 0 = unrelated). "
+              "{verdict}",
+        "fr": "- **{method}** : similarité avec la carte du modèle entraîné {rho:.2f} (1 = identique, "
+              "0 = sans rapport). {verdict}",
+    },
+    "sanity.slider_hint": {
+        "en": "The slider starts where the test shows a failure; move it to randomise more or fewer layers.",
+        "fr": "Le curseur commence là où le test montre un échec ; déplacez-le pour randomiser plus ou moins de "
+              "couches.",
+    },
+    "and": {"en": "and", "fr": "et"},
+})
+
 REFERENCES = (
     "Zech J.R. et al. Variable generalization performance of a deep learning model to detect pneumonia in chest "
     "radiographs: a cross-sectional study. *PLOS Medicine* 15(11): e1002683 (2018).",
@@ -417,15 +534,59 @@ def dataset_name(name: str, lang: str) -> str:
     return t(key, lang) if key in TEXT else name
 
 
+class _Formatter(string.Formatter):
+    """``str.format`` with numbers written the way ``lang`` writes them (see :func:`number`)."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and format_spec[-1:] in ("f", "%", "g"):
+            return number(value, self.lang, format_spec)
+        return super().format_field(value, format_spec)
+
+
+def number(value: float, lang: str, spec: str = ".2f") -> str:
+    """``value`` formatted by ``spec`` for ``lang``: "0.84" / "0,84"; with a "%" spec "87.5%" / "87,5 %"
+    (decimal comma, non-breaking space before the percent sign in French)."""
+    text = format(value, spec)
+    if lang != "fr":
+        return text
+    text = text.replace(".", ",")
+    return text[:-1] + NBSP + "%" if text.endswith("%") else text
+
+
+def percent(value: float, lang: str, digits: int = 0) -> str:
+    """A fraction in [0, 1] as a percentage for ``lang`` ("87.5%" / "87,5 %")."""
+    return number(value, lang, f".{digits}%")
+
+
+_SPACE_BEFORE = re.compile(r"[ \u202f]([:;?!%»])")
+_DIGIT_PERCENT = re.compile(r"(\d)%")
+
+
+def french_spacing(text: str) -> str:
+    """French typography: a non-breaking space before : ; ? ! % » and after « ("87,5 %", "Cas : ..."), where
+    the text had a space or, for %, a digit; "10:30", "https://" and "text=L" are left alone."""
+    text = _SPACE_BEFORE.sub(NBSP + r"\1", text)
+    text = _DIGIT_PERCENT.sub(r"\1" + NBSP + "%", text)
+    return text.replace("« ", "«" + NBSP)
+
+
 def t(key: str, lang: str = "en", **fields: object) -> str:
     """The string ``key`` in ``lang`` ("en" or "fr"), formatted with ``fields``; English if ``lang`` is unknown.
+
+    Numbers in ``fields`` with an "f", "g" or "%" format are written for ``lang`` (:func:`number`), and French
+    text gets its non-breaking spaces (:func:`french_spacing`).
 
     Raises:
         KeyError: ``key`` is not in :data:`TEXT` (a missing translation is a bug, not a fallback).
     """
+    lang = lang if lang in LANGS else "en"
     entry = TEXT[key]
-    text = entry.get(lang if lang in LANGS else "en") or entry["en"]
-    return text.format(**fields) if fields else text
+    text = entry.get(lang) or entry["en"]
+    text = _Formatter(lang).format(text, **fields) if fields else text
+    return french_spacing(text) if lang == "fr" else text
 
 
 def class_name(name: str, lang: str) -> str:
@@ -438,3 +599,20 @@ def artefact_name(name: str | None, lang: str) -> str:
     """An artefact registry name in ``lang`` ("art.none" for None)."""
     key = f"art.{name or 'none'}"
     return t(key, lang) if key in TEXT else str(name)
+
+
+def method_name(name: str, lang: str) -> str:
+    """A registered saliency method's name in ``lang`` (its registry label when no translation is listed)."""
+    key = f"method.{name}"
+    if key in TEXT:
+        return t(key, lang)
+    from ..explain import get_method
+
+    return get_method(name).label
+
+
+def join_names(names: list[str], lang: str) -> str:
+    """ "A", "A and B", "A, B and C" in ``lang``."""
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} {t('and', lang)} {names[-1]}"
