@@ -30,15 +30,17 @@ def balanced_indices(labels: np.ndarray, n: int, seed: int) -> np.ndarray:
 
 
 def conditioned_test_sets(
-    dataset: ImageArrayDataset, artefact: str, *, seed: int = 0, params: dict | None = None
+    dataset: ImageArrayDataset, artefact: str, *, seed: int = 0, params: dict | None = None,
+    conditions: Sequence[str] = tuple(CONDITIONS),
 ) -> dict[str, ConfoundedDataset]:
-    """The test split under every condition of :data:`CONDITIONS` (none, aligned, swapped, all).
+    """The test split under ``conditions`` (default every one of :data:`CONDITIONS`: none, aligned, swapped,
+    all).
 
     Artefact placements are identical across conditions for the same image (same seed), so the
     conditions differ only in *who* carries the artefact.
     """
     return {name: confound(dataset, condition_spec(artefact, name, seed, **(params or {})))
-            for name in CONDITIONS}
+            for name in conditions}
 
 
 def condition_metrics(model: XaiModel, test_sets: dict[str, ConfoundedDataset]) -> dict[str, dict]:

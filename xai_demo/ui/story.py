@@ -46,8 +46,9 @@ def artefact_effect(checkpoint: Checkpoint, root: Path | None, n: int = EFFECT_I
     rng = np.random.default_rng(0)
     idx = np.sort(np.concatenate([rng.permutation(np.flatnonzero(test.labels == c))[: n // 2] for c in (0, 1)]))
     options = dict(cfg.get("artefact_options") or {})
-    sets = conditioned_test_sets(test.subset(idx), cfg["artefact"], seed=1234, params=options)
-    return condition_metrics(checkpoint.model, {k: sets[k] for k in ("none", "aligned")})
+    sets = conditioned_test_sets(test.subset(idx), cfg["artefact"], seed=1234, params=options,
+                                 conditions=("none", "aligned"))
+    return condition_metrics(checkpoint.model, sets)
 
 
 def learned_artefact(effect: dict[str, dict]) -> bool:
