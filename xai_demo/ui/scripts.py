@@ -1,0 +1,80 @@
+"""The page's own JavaScript (put in ``<head>``): presentation keys, and the language of Gradio's widgets.
+
+**Keys.** A presentation clicker sends PageDown/PageUp (or the arrows). They step through the case deck only
+while the Explore tab is on screen and nothing that uses those keys itself has the focus (a text field, a
+slider, the tab bar, a list); elsewhere they keep their usual job, such as scrolling the About page.
+
+**Language.** Gradio draws some strings itself ("Drop File Here", "Click to Upload") in the locale its
+front end chose from the browser. :data:`LANGUAGE_JS` follows the app's language switch instead: it loads
+Gradio's own i18n module (the one already on the page, found among the loaded resources, so no file name is
+hard-coded) and calls its ``changeLocale``. On the first visit a French browser gets French; the choice made
+with the switch is remembered in the browser (``localStorage``), never sent anywhere.
+"""
+
+from __future__ import annotations
+
+LANG_STORAGE_KEY = "xai_demo_lang"
+
+KEYS_JS = """
+document.addEventListener('keydown', function (e) {
+  if (e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) { return; }
+  var step = {ArrowRight: 'next-case', PageDown: 'next-case', ArrowLeft: 'prev-case', PageUp: 'prev-case'}[e.key];
+  if (!step) { return; }
+  var el = e.target && e.target.nodeType === 1 ? e.target : document.body;
+  var tag = (el.tagName || '').toLowerCase();
+  if (tag === 'input' || tag === 'textarea' || tag === 'select' || el.isContentEditable) { return; }
+  if (el.closest('[role="tablist"], [role="tab"], [role="slider"], [role="listbox"], [role="radiogroup"], '
+                 + '[role="menu"], canvas')) { return; }
+  var button = document.getElementById(step);
+  if (!button || !button.checkVisibility || !button.checkVisibility()) { return; }
+  button.click();
+  e.preventDefault();
+});
+"""
+
+LANGUAGE_JS = """
+window.xaiGradioLocale = function (lang) {
+  var urls = performance.getEntriesByType('resource').map(function (r) { return r.name; });
+  document.querySelectorAll('script[src], link[rel="modulepreload"]').forEach(function (n) {
+    urls.push(n.src || n.href);
+  });
+  var core = urls.find(function (u) { return /\\/assets\\/core-[^\\/]+\\.js(\\?|$)/.test(u); });
+  if (!core) { return Promise.resolve(false); }
+  return import(core).then(function (m) {
+    if (typeof m.changeLocale !== 'function') { return false; }
+    m.changeLocale(lang);
+    document.documentElement.setAttribute('lang', lang);
+    return true;
+  }).catch(function () { return false; });
+};
+window.xaiRememberLanguage = function (lang) {
+  try { localStorage.setItem('__KEY__', lang); } catch (err) { /* private mode: nothing to remember */ }
+  return window.xaiGradioLocale(lang);
+};
+window.xaiPreferredLanguage = function (current) {
+  var saved = null;
+  try { saved = localStorage.getItem('__KEY__'); } catch (err) { saved = null; }
+  if (saved === 'en' || saved === 'fr') { return saved; }
+  var browser = (navigator.languages && navigator.languages[0]) || navigator.language || '';
+  return browser.toLowerCase().indexOf('fr') === 0 ? 'fr' : current;
+};
+""".replace("__KEY__", LANG_STORAGE_KEY)
+
+HEAD_SCRIPTS = f"<script>{KEYS_JS}{LANGUAGE_JS}</script>"
+
+ON_LOAD_LANGUAGE_JS = """
+(current) => {
+  const wanted = window.xaiPreferredLanguage ? window.xaiPreferredLanguage(current) : current;
+  if (window.xaiGradioLocale) { window.xaiGradioLocale(wanted); }
+  return wanted;
+}
+"""
+"""For ``demo.load(fn, [language], [language], js=...)``: the language the page should open in."""
+
+ON_SWITCH_LANGUAGE_JS = """
+(lang, ...rest) => { if (window.xaiRememberLanguage) { window.xaiRememberLanguage(lang); } return [lang, ...rest]; }
+"""
+"""For the language switch's ``change`` event: remember the choice and switch Gradio's own strings."""
+
+__all__ = ["HEAD_SCRIPTS", "KEYS_JS", "LANGUAGE_JS", "LANG_STORAGE_KEY", "ON_LOAD_LANGUAGE_JS",
+           "ON_SWITCH_LANGUAGE_JS"]
