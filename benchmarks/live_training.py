@@ -20,8 +20,12 @@ LIMITS = {"pneumoniamnist@28": 3000, "pneumoniamnist_sample@28": 2000}  # the Tr
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (the server uses 1)")
     args = parser.parse_args()
     clicked = time.perf_counter()
+    import torch
+
+    torch.set_num_threads(args.threads)
     from xai_demo.train import train
     from xai_demo.ui import logic
     from xai_demo.ui.story import artefact_effect

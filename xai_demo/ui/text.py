@@ -437,17 +437,17 @@ TEXT.update({
               "onglets Explorer et Cohérence (pour vous seul).",
     },
     "train.learned": {
-        "en": "**The model learned the artefact, not pneumonia.** On test films where the artefact ({artefact}) "
-              "comes with pneumonia, as in its training images, it is right {acc_with:.0%} of the time and finds "
-              "{sens_with:.0%} of the pneumonias. On the same films without the artefact it is right only "
-              "{acc_none:.0%} of the time and finds {sens_none:.0%} of the pneumonias. It had learned to look "
-              "for the marker: a shortcut that fails in a hospital without it.",
-        "fr": "**Le modèle a appris l'artefact, pas la pneumopathie.** Sur des clichés de test où l'artefact "
+        "en": "**The model learned the artefact as a sign of pneumonia.** On test films where the artefact "
+              "({artefact}) comes with pneumonia, as in its training images, it is right {acc_with:.0%} of the "
+              "time and finds {sens_with:.0%} of the pneumonias. On the same films without the artefact it is "
+              "right only {acc_none:.0%} of the time and finds {sens_none:.0%} of the pneumonias. Part of what it "
+              "looks for is the marker, not the lungs: a shortcut that fails in a hospital without that marker.",
+        "fr": "**Le modèle a appris l'artefact comme signe de pneumopathie.** Sur des clichés de test où l'artefact "
               "({artefact}) accompagne la pneumopathie, comme dans ses images d'entraînement, il a raison dans "
               "{acc_with:.0%} des cas et trouve {sens_with:.0%} des pneumopathies. Sur les mêmes clichés sans "
               "l'artefact, il n'a raison que dans {acc_none:.0%} des cas et ne trouve que {sens_none:.0%} des "
-              "pneumopathies. Il avait appris à chercher le marqueur : un raccourci qui échoue dans un hôpital "
-              "qui ne l'utilise pas.",
+              "pneumopathies. Une partie de ce qu'il cherche est le marqueur, pas les poumons : un raccourci "
+              "qui échoue dans un hôpital sans ce marqueur.",
     },
     "train.not_learned": {
         "en": "**The model did not lean on the artefact.** With the artefact ({artefact}) on the pneumonia films "
