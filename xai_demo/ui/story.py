@@ -7,8 +7,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from ..input_check import InputCheck
 from .text import artefact_name, join_names, method_name, t
 
@@ -39,14 +37,13 @@ def artefact_effect(checkpoint: Checkpoint, root: Path | None, n: int = EFFECT_I
     ``{"none": metrics, "aligned": metrics}``: without the artefact, and with it on the pneumonia films only
     (as in training). Metrics are :func:`~xai_demo.metrics.binary_metrics` at the model's threshold."""
     from ..data import load_dataset
-    from ..shortcut import condition_metrics, conditioned_test_sets
+    from ..shortcut import TEST_SEED, balanced_indices, condition_metrics, conditioned_test_sets
 
     cfg = checkpoint.train_config
     test = load_dataset(cfg["dataset"], "test", int(checkpoint.spec.input_size), root)
-    rng = np.random.default_rng(0)
-    idx = np.sort(np.concatenate([rng.permutation(np.flatnonzero(test.labels == c))[: n // 2] for c in (0, 1)]))
+    subset = test.subset(balanced_indices(test.labels, n, seed=0))
     options = dict(cfg.get("artefact_options") or {})
-    sets = conditioned_test_sets(test.subset(idx), cfg["artefact"], seed=1234, params=options,
+    sets = conditioned_test_sets(subset, cfg["artefact"], seed=TEST_SEED, params=options,
                                  conditions=("none", "aligned"))
     return condition_metrics(checkpoint.model, sets)
 

@@ -12,7 +12,7 @@ from ..fileio import atomic_write_text
 from ..paths import cache_dir
 from ..progress import Progress
 from .shelf import Pair
-from .text import t
+from .text import number, percent, t
 
 TABLE_CONDITIONS = ("none", "aligned", "swapped")
 TABLE_SAMPLE_SEED = 0  # which balanced test images the table measures (artefacts placed with TEST_SEED)
@@ -74,8 +74,8 @@ def compute_table(pair: Pair, root: Path | None, n: int = 200, on_progress: Prog
     subset = test.subset(balanced_indices(test.labels, n, seed=TABLE_SAMPLE_SEED))
     if on_progress:
         on_progress(0.1, "artefacts")
-    sets = conditioned_test_sets(subset, pair.shortcut.artefact, seed=TEST_SEED, params=pair.shortcut.options)
-    sets = {k: v for k, v in sets.items() if k in TABLE_CONDITIONS}
+    sets = conditioned_test_sets(subset, pair.shortcut.artefact, seed=TEST_SEED, params=pair.shortcut.options,
+                                 conditions=TABLE_CONDITIONS)
     table: dict[str, Any] = {}
     for i, (name, entry) in enumerate((("clean", pair.clean), ("shortcut", pair.shortcut))):
         table[name] = condition_metrics(entry.model, sets)
@@ -95,8 +95,9 @@ def table_markdown(table: dict | None, lang: str) -> str:
         c, s = table["clean"].get(cond), table["shortcut"].get(cond)
         if not c or not s:
             continue
-        lines.append(f"| {t('cond.' + cond, lang)} | {c['auc']:.3f} | {c['accuracy']:.1%} | "
-                     f"{s['auc']:.3f} | {s['accuracy']:.1%} |")
+        cells = [number(c["auc"], lang, ".3f"), percent(c["accuracy"], lang, 1),
+                 number(s["auc"], lang, ".3f"), percent(s["accuracy"], lang, 1)]
+        lines.append(f"| {t('cond.' + cond, lang)} | {' | '.join(cells)} |")
     source = table.get("source", "?")
     if source == "checkpoint":
         source = t("shortcut.table_stored", lang, file=table.get("file", "?"))
