@@ -140,13 +140,24 @@ BAD_UPLOADS = {
 
 
 @pytest.mark.parametrize("name", sorted(BAD_UPLOADS))
-def test_bad_uploads_give_a_friendly_message_and_keep_the_state(cb: Callbacks, tmp_path: Path, name: str) -> None:
-    before = cb.case_image(0, new_state("fr"))
+def test_bad_uploads_give_a_friendly_message_and_drop_the_previous_image(cb: Callbacks, tmp_path: Path,
+                                                                          name: str) -> None:
+    before = cb.explore(cb.case_image(0, new_state("fr")), "clean28", ["gradcam"], 0.5, "positive")[0]
     path = _upload(tmp_path, name, BAD_UPLOADS[name])
     state, error = cb.upload_image(path, before)
     assert error is not None and error.startswith("Ce fichier est inutilisable")
-    assert state is before and state.case == "file:film_a.png"
+    # issue 13, point 8: nothing of the previous image stays, so Explain cannot silently re-run on it
+    assert state.image is None and state.case is None and state.result is None and state.lang == "fr"
+    assert cb.explore(state, "clean28", ["gradcam"], 0.5, "positive")[1].startswith("Choisissez d'abord")
     assert not os.path.exists(path)
+
+
+def test_upload_that_is_not_a_chest_xray_is_flagged(cb: Callbacks, tmp_path: Path) -> None:
+    noise = (np.random.default_rng(0).random((5, 5)) * 255).astype(np.uint8)
+    state, error = cb.upload_image(_upload(tmp_path, "noise.png", _png(Image.fromarray(noise))), new_state("en"))
+    assert error is None and state.check is not None and state.check.reasons == ("too_small",)
+    assert "does not look like a chest X-ray" in cb.check_text(state)
+    assert cb.check_text(cb.case_image(0, state)) == ""
 
 
 def test_huge_upload_is_refused(cb: Callbacks, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -165,7 +176,7 @@ def test_shortcut_lab_adds_moves_and_removes_the_artefact(cb: Callbacks) -> None
     state, clean, short, clean_md, short_md = cb.shortcut(state, key, True, "laterality_marker", "top_left", 0.2,
                                                           "gradcam")
     assert Image.open(clean).size == Image.open(short).size
-    assert "on the artefact" in clean_md and "Shortcut model" in short_md
+    assert "on the artefact" in clean_md and "Model trained with the artefact" in short_md
     moved = cb.shortcut(state, key, True, "laterality_marker", "bottom_right", 0.2, "gradcam")[0].comparison
     assert moved.mask[-8:, -8:].any() and not moved.mask[:8, :8].any()
     removed = cb.shortcut(state, key, False, "laterality_marker", "top_left", 0.2, "saliency")
@@ -176,12 +187,13 @@ def test_shortcut_lab_adds_moves_and_removes_the_artefact(cb: Callbacks) -> None
 
 def test_sanity_check_slider(cb: Callbacks) -> None:
     state = cb.case_image(0, new_state("en"))
-    state, n = cb.sanity(state, "clean28", ["gradcam", "saliency"])
-    assert n >= 2
+    state, first = cb.sanity(state, "clean28", ["gradcam", "saliency"])
+    n = cb.sanity_stages(state)
+    assert n >= 2 and 1 <= first <= n  # the slider starts at the stage that shows a failure (or at the end)
     picture, text = cb.sanity_view(state, 0)
     assert Image.open(picture).height > 2 * 300 and "nothing" in text
     picture, text = cb.sanity_view(state, n)
-    assert "Spearman" in text and "head" in text
+    assert "all layers" in text and "head" not in text and "features" not in text  # plain layer names
     assert cb.sanity_view(new_state("en"), 1)[0] is None
 
 
@@ -192,8 +204,10 @@ def test_quiz_scores_once_per_question(cb: Callbacks) -> None:
     item = state.quiz.item
     state, _, reveal, score = cb.quiz_answer(state, item.answer)
     assert reveal.startswith("**Bonne réponse") and score == t("quiz.score", "fr", right=1, total=1)
-    state, _, reveal, score = cb.quiz_answer(state, "pathology" if item.answer == "artefact" else "artefact")
+    state, _, second, score = cb.quiz_answer(state, "pathology" if item.answer == "artefact" else "artefact")
     assert score == t("quiz.score", "fr", right=1, total=1), "a second answer must not count"
+    assert second == reveal, "issue 13, point 10: the verdict must not flip to 'Pas cette fois'"
+    assert cb.quiz_reveal(replace(state, lang="en")).startswith("**Correct!")  # and it follows the language
     state, _, _ = cb.quiz_next(state)
     assert state.quiz.number == 2
 
@@ -261,6 +275,8 @@ def test_live_training_is_private_to_the_session(data_root: Path, folders: dict[
     state, text = cb.train(new_state("en"), "pneumoniamnist@28", "laterality_marker", 90, 0, 1, 300,
                            progress=lambda f, m: seen.append(f))
     assert "Done in" in text and seen and seen[-1] == pytest.approx(1.0)
+    assert "pneumonias" in text and "artefact" in text  # what happened, in words (issue 13, point 7)
+    assert "Terminé en" in cb.train_text(replace(state, lang="fr"))
     assert [m.key for m in state.user_models] == ["user:1"]
     assert any(k == "user:1" and "Your model #1" in label and "90%/0%" in label for label, k in cb.model_choices(state))
     assert all(k != "user:1" for _, k in cb.model_choices(new_state("en"))), "another user must not see it"

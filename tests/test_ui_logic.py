@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import string
 import sys
@@ -35,8 +36,9 @@ def test_french_is_actually_french() -> None:
         return re.sub(r"[^A-Za-z]", "", re.sub(r"\{[^}]*\}", "", text))
 
     identical = {"Artefact"}  # the same word in both languages
-    same = [k for k, e in TEXT.items()
-            if e["en"] == e["fr"] and len(words(e["en"])) > 6 and e["en"] not in identical]
+    same = [k for k, e in TEXT.items()  # method names such as Grad-CAM and DeepLIFT are proper names
+            if e["en"] == e["fr"] and len(words(e["en"])) > 6 and e["en"] not in identical
+            and not k.startswith("method.")]
     assert not same, f"untranslated strings: {same}"
     assert "pneumopathie" in t("class.pneumonia", "fr")
     assert "marqueur de latéralité" in t("art.laterality_marker", "fr").lower()
@@ -54,7 +56,7 @@ def test_every_key_used_in_the_ui_exists() -> None:
 
 
 def test_t_formats_and_rejects_unknown_keys() -> None:
-    assert t("quiz.score", "fr", right=2, total=3) == "Score : **2 / 3**"
+    assert t("quiz.score", "fr", right=2, total=3) == "Score\u00a0: **2 / 3**"  # French non-breaking space
     assert t("quiz.score", "xx", right=1, total=1).startswith("Score:")
     with pytest.raises(KeyError):
         t("no.such.key", "en")
@@ -203,7 +205,7 @@ def test_region_share_and_report() -> None:
     assert shares["gradcam"][0] == pytest.approx(0.5)
     assert shares["gradcam"][1] == pytest.approx(2.0)
     report = logic.region_report({"gradcam": attr}, mask, "fr")
-    assert "25 %" in report or "25%" in report
+    assert "25\u00a0%" in report and "2,0×" in report
     assert "Grad-CAM" in report and "50" in report
     assert logic.region_report({"gradcam": attr}, None, "en") == t("explore.no_region", "en")
 
@@ -287,7 +289,7 @@ def test_explain_many_caches_curated_results(tmp_path: Path) -> None:
     logic.explain_many(entry.model, image, ["gradcam"], cache, None)
     assert len(cache) == 2
     items = logic.render_maps(first, 0.5, "signed", "fr")
-    assert [caption for _, caption in items] == ["Grad-CAM", "Saliency"]
+    assert [caption for _, caption in items] == ["Grad-CAM", "Saillance (gradient)"]
     assert set(logic.probabilities_dict(first, "fr")) == {"normal", "pneumopathie"}
     with pytest.raises(ValueError):
         logic.explain_many(entry.model, image, [])
@@ -338,7 +340,7 @@ def test_table_from_a_report_and_markdown(tmp_path: Path) -> None:
     found = tables.find_table(pair, tmp_path / "reports")
     assert found["source"] == "reports/x/report.json" and found["n"] == 10
     md = tables.table_markdown(found, "fr")
-    assert "inversé" in md and "0.900" in md
+    assert "inversé" in md and "0,900" in md and "80,0\u00a0%" in md
     assert tables.table_markdown(None, "en") == t("shortcut.table_missing", "en")
 
 
@@ -401,3 +403,17 @@ def test_stored_tables_match_a_live_measurement(data_root: Path) -> None:
             for cond in ("none", "aligned", "swapped", "all"):
                 assert live[model][cond]["auc"] == pytest.approx(stored[model][cond]["auc"], abs=1e-9)
                 assert live[model][cond]["accuracy"] == pytest.approx(stored[model][cond]["accuracy"], abs=1e-9)
+
+
+def test_kept_pictures_survive_pruning(tmp_path: Path) -> None:
+    """Issue 13, point 1: the case thumbnails are sent again on every language switch, so they must outlive the
+    derived pictures' time-to-live."""
+    from xai_demo.ui.store import ImageStore
+
+    store = ImageStore(tmp_path, max_age=3600.0)
+    kept = store.save(Image.new("RGB", (8, 8), (1, 2, 3)), keep=True)
+    passing = store.save(Image.new("RGB", (8, 8), (9, 9, 9)))
+    os.utime(kept, (0, 0))  # both written long ago
+    os.utime(passing, (0, 0))
+    assert store.prune(force=True) == 1
+    assert Path(kept).exists() and not Path(passing).exists()

@@ -163,16 +163,33 @@ def _with_legend(picture: Image.Image, mode: MapMode) -> Image.Image:
     return canvas
 
 
+def wrap(text: str, face, width: float) -> list[str]:
+    """``text`` broken at spaces into lines no wider than ``width`` px in ``face`` (a longer word stays whole)."""
+    probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            trial = f"{line} {word}" if line else word
+            if line and probe.textlength(trial, font=face) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = trial
+        lines.append(line)
+    return lines
+
+
 def _with_caption(picture: Image.Image, caption: str, text_size: int | None = None) -> Image.Image:
     text_size = text_size or max(14, picture.height // 12)
     f = font(text_size)
-    lines = caption.split("\n")
+    lines = wrap(drawable(caption, f), f, picture.width - 12)
     band = (text_size + 4) * len(lines) + 6
     canvas = Image.new("RGB", (picture.width, picture.height + band), (255, 255, 255))
     canvas.paste(picture, (0, band))
     draw = ImageDraw.Draw(canvas)
     for i, line in enumerate(lines):
-        draw.text((6, 3 + i * (text_size + 4)), drawable(line, f), fill=(0, 0, 0), font=f)
+        draw.text((6, 3 + i * (text_size + 4)), line, fill=(0, 0, 0), font=f)
     return canvas
 
 

@@ -22,6 +22,7 @@ from ..paths import SAMPLES_DIR, data_root  # noqa: E402
 from .callbacks import Callbacks  # noqa: E402
 from .context import AppContext, make_context  # noqa: E402
 from .page import Page  # noqa: E402
+from .scripts import ON_LOAD_LANGUAGE_JS, ON_SWITCH_LANGUAGE_JS  # noqa: E402
 from .session import Session, new_state  # noqa: E402
 from .shelf import InMemoryModels  # noqa: E402
 from .style import CSS, HEAD, MONO_FONTS, SYSTEM_FONTS  # noqa: E402
@@ -29,6 +30,7 @@ from .tabs import about, explore, quiz, sanity, shortcut, train  # noqa: E402
 from .text import LANGS, t  # noqa: E402
 
 MAX_UPLOAD = "20mb"
+SESSION_TTL = 3 * 3600  # seconds a visitor's state (and Gradio's copies of its pictures) is kept after last use
 TABS = (explore, shortcut, sanity, train, quiz, about)  # in page order; each has build(page)
 
 
@@ -60,7 +62,10 @@ def _wire_language(page: Page, language: gr.Radio) -> None:
         return out
 
     language.change(on_language, [language, page.state, *[c for h in hooks for c in h.inputs]],
-                    [page.state, *page.tr.components, *[c for h in hooks for c in h.outputs]])
+                    [page.state, *page.tr.components, *[c for h in hooks for c in h.outputs]],
+                    js=ON_SWITCH_LANGUAGE_JS)
+    # the browser's language (or the visitor's earlier choice) on opening; a change triggers the switch above
+    page.demo.load(None, [language], [language], js=ON_LOAD_LANGUAGE_JS)
 
 
 def build_app(models_dir: str | os.PathLike[str] | None = None, *, models: InMemoryModels | None = None,
@@ -81,9 +86,11 @@ def build_app(models_dir: str | os.PathLike[str] | None = None, *, models: InMem
                        Path(samples_dir) if samples_dir else SAMPLES_DIR, Path(reports_dir) if reports_dir else None,
                        models=models)
     cb = Callbacks(ctx, lecture=lecture)
-    with gr.Blocks(title=t("app.title", lang), analytics_enabled=False, delete_cache=(120, 300),
+    # Gradio's copies of the pictures live as long as a session (3 h): a page keeps sending some back (the
+    # editor's background, the case thumbnails), and deleting them after 5 minutes broke the page mid-lecture
+    with gr.Blocks(title=t("app.title", lang), analytics_enabled=False, delete_cache=(600, SESSION_TTL),
                    fill_width=True) as demo:
-        state = gr.State(new_state(lang), time_to_live=3 * 3600)  # per user; dropped 3 h after last use
+        state = gr.State(new_state(lang), time_to_live=SESSION_TTL)  # per user; dropped 3 h after last use
         page = Page(ctx, cb, lang, lecture, demo, state)
         language, lecture_box = _header(page)
         lecture_box.change(None, [lecture_box], None,
@@ -114,6 +121,11 @@ def launch_kwargs(host: str = "127.0.0.1", port: int | None = 7860) -> dict[str,
 def launch(demo, host: str = "127.0.0.1", port: int | None = 7860, *, warm_up: bool = True, **kwargs: Any):
     """Queue and launch a built app offline (blocking unless ``prevent_thread_lock=True``), precomputing the
     teaching cases in the background so that nothing stalls on the projector."""
+    import torch
+
+    # requests run in parallel threads; intra-op threads on top of them oversubscribe the two cores (a live-training
+    # batch took 1.3 s with 2 threads against 0.16 s with 1 on the loaded machine: benchmarks/live_training.py)
+    torch.set_num_threads(1)
     demo.queue(default_concurrency_limit=4, max_size=200)
     block = not kwargs.pop("prevent_thread_lock", False)
     result = demo.launch(**{**launch_kwargs(host, port), **kwargs, "prevent_thread_lock": True})

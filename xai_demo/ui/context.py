@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import tempfile
 import threading
@@ -19,12 +20,14 @@ from .session import Session
 from .shelf import InMemoryModels, LoadedModel, Pair, discover_models, in_memory_models, pair_models
 from .store import ImageStore, LRUCache
 
+PICTURE_TTL_ENV = "XAI_DEMO_PICTURE_TTL"  # seconds a derived picture is kept (default 300; tests shorten it)
+
 
 def _temporary_store() -> ImageStore:
     """A picture store in a fresh temporary folder, removed when the process exits."""
     folder = Path(tempfile.mkdtemp(prefix="xai_demo_pictures_"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    return ImageStore(folder)
+    return ImageStore(folder, max_age=float(os.environ.get(PICTURE_TTL_ENV) or 300))
 
 
 @dataclass

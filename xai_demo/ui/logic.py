@@ -20,12 +20,12 @@ import numpy as np
 from PIL import Image
 
 from ..artefacts import add_artefact, central_region
-from ..explain import explain, get_method, list_methods
+from ..explain import explain, list_methods
 from ..metrics import attribution_share, pool_mask
 from ..viz import overlay
 from .shelf import Pair
 from .store import LRUCache
-from .text import artefact_name, class_name, t
+from .text import artefact_name, class_name, method_name, t
 
 FAST_METHODS = ("gradcam", "saliency", "guided_backprop", "deeplift", "guided_gradcam")
 SLOW_METHODS = ("occlusion", "kernel_shap", "integrated_gradients")
@@ -106,7 +106,7 @@ def render_maps(result: MapResult, alpha: float, mode: str, lang: str, *, mask: 
     """One overlay per method with a legend, and its caption, for a gallery."""
     alpha = float(min(1.0, max(0.0, alpha)))
     return [(overlay(result.image, m, alpha=alpha, mode=mode, size=size, legend=True, mask=mask),
-             get_method(name).label) for name, m in result.maps.items()]
+             method_name(name, lang)) for name, m in result.maps.items()]
 
 
 def probabilities_dict(result: MapResult, lang: str) -> dict[str, float]:
@@ -166,7 +166,7 @@ def region_report(maps: dict[str, np.ndarray], mask: np.ndarray | None, lang: st
         return t("explore.no_region", lang)
     rows = [t("explore.share_head", lang, area=float(mask.mean()))]
     for method, (share, ratio) in region_shares(maps, mask).items():
-        rows.append(t("explore.share_row", lang, method=get_method(method).label, share=share, ratio=ratio))
+        rows.append(t("explore.share_row", lang, method=method_name(method, lang), share=share, ratio=ratio))
     return "\n".join(rows)
 
 
@@ -350,4 +350,4 @@ def method_choices(lang: str = "en") -> list[tuple[str, str]]:
     names = list_methods()
     ordered = [m for m in FAST_METHODS if m in names] + [m for m in names if m not in FAST_METHODS]
     slow = f" ({t('explore.slow', lang)})"
-    return [(get_method(m).label + (slow if m in SLOW_METHODS else ""), m) for m in ordered]
+    return [(method_name(m, lang) + (slow if m in SLOW_METHODS else ""), m) for m in ordered]

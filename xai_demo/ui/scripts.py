@@ -4,11 +4,15 @@
 while the Explore tab is on screen and nothing that uses those keys itself has the focus (a text field, a
 slider, the tab bar, a list); elsewhere they keep their usual job, such as scrolling the About page.
 
-**Language.** Gradio draws some strings itself ("Drop File Here", "Click to Upload") in the locale its
-front end chose from the browser. :data:`LANGUAGE_JS` follows the app's language switch instead: it loads
-Gradio's own i18n module (the one already on the page, found among the loaded resources, so no file name is
-hard-coded) and calls its ``changeLocale``. On the first visit a French browser gets French; the choice made
-with the switch is remembered in the browser (``localStorage``), never sent anywhere.
+**Language.** Gradio draws some strings itself ("Drop File Here", "Click to Upload", "Error", "processing") in
+the locale its front end chose from the browser when the page opened (its i18n mechanism; components keep
+the strings they were created with). So the page opens in the browser's language when it is French or
+English (a French browser gets French throughout, Gradio's strings included), unless the visitor chose
+otherwise before: the switch is remembered in the browser (``localStorage``), never sent anywhere. A switch
+during the visit calls Gradio's own ``changeLocale`` (its i18n module, the one already on the page, found
+among the loaded resources, so no file name is hard-coded) for what Gradio draws afterwards (toasts, timers),
+sets ``body.xai-fr``, and the one Gradio string always on screen, the upload box's, is replaced by the
+app's own translated text through CSS (see ``style.upload_css``).
 """
 
 from __future__ import annotations
@@ -43,13 +47,17 @@ window.xaiGradioLocale = function (lang) {
   return import(core).then(function (m) {
     if (typeof m.changeLocale !== 'function') { return false; }
     m.changeLocale(lang);
-    document.documentElement.setAttribute('lang', lang);
     return true;
   }).catch(function () { return false; });
 };
+window.xaiShowLanguage = function (lang) {
+  document.body.classList.toggle('xai-fr', lang === 'fr');
+  document.documentElement.setAttribute('lang', lang);
+  return window.xaiGradioLocale(lang);
+};
 window.xaiRememberLanguage = function (lang) {
   try { localStorage.setItem('__KEY__', lang); } catch (err) { /* private mode: nothing to remember */ }
-  return window.xaiGradioLocale(lang);
+  return window.xaiShowLanguage(lang);
 };
 window.xaiPreferredLanguage = function (current) {
   var saved = null;
@@ -65,7 +73,7 @@ HEAD_SCRIPTS = f"<script>{KEYS_JS}{LANGUAGE_JS}</script>"
 ON_LOAD_LANGUAGE_JS = """
 (current) => {
   const wanted = window.xaiPreferredLanguage ? window.xaiPreferredLanguage(current) : current;
-  if (window.xaiGradioLocale) { window.xaiGradioLocale(wanted); }
+  if (window.xaiShowLanguage) { window.xaiShowLanguage(wanted); }
   return wanted;
 }
 """

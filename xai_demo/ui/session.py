@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from ..input_check import InputCheck
     from ..sanity import SanityResult
     from .logic import Comparison, MapResult, QuizItem
     from .shelf import LoadedModel
@@ -19,19 +20,23 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, eq=False)
 class QuizState:
-    """The quiz so far: question ``number`` (0 before the first), its ``item``, and the score."""
+    """The quiz so far: question ``number`` (0 before the first), its ``item``, the answer ``given`` to it (None
+    until answered), and the score."""
 
     number: int = 0
     item: QuizItem | None = None
     answered: bool = True
     right: int = 0
     total: int = 0
+    given: str | None = None
 
     def answer(self, answer: str) -> QuizState:
-        """The state after ``answer`` ("pathology" or "artefact"); only the first answer to a question counts."""
+        """The state after ``answer`` ("pathology" or "artefact"); only the first answer to a question counts,
+        for the score and for the verdict shown (a second click cannot turn "Correct!" into "Not this time")."""
         if self.item is None or self.answered:
             return self
-        return replace(self, answered=True, total=self.total + 1, right=self.right + int(answer == self.item.answer))
+        return replace(self, answered=True, given=answer, total=self.total + 1,
+                       right=self.right + int(answer == self.item.answer))
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,6 +45,17 @@ class SanityRun:
 
     result: SanityResult
     image: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingRun:
+    """The last live training of this session, kept to tell its result again in another language."""
+
+    seconds: float
+    model_key: str
+    artefact: str | None
+    test: dict
+    effect: dict | None
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,7 +68,8 @@ class Session:
         case: id of the curated case shown (None for an upload); ``case_index`` its place in the deck (-1: none).
         result, result_model: the last explanation and the key of the model that made it.
         user_models: models this visitor trained (never shown to anyone else).
-        quiz, sanity, comparison: the state of the Quiz, Sanity and Shortcut tabs.
+        quiz, sanity, comparison, training: the state of the Quiz, Sanity, Shortcut and Train tabs.
+        check: the input check of an uploaded image (None for a curated case or no image).
     """
 
     lang: str = "en"
@@ -65,6 +82,8 @@ class Session:
     quiz: QuizState = QuizState()
     sanity: SanityRun | None = None
     comparison: Comparison | None = None
+    training: TrainingRun | None = None
+    check: InputCheck | None = None
 
     def user_model(self, key: str | None) -> LoadedModel | None:
         """This visitor's model ``key`` ("user:N"), or None."""
@@ -76,4 +95,4 @@ def new_state(lang: str) -> Session:
     return Session(lang=lang)
 
 
-__all__ = ["QuizState", "SanityRun", "Session", "new_state"]
+__all__ = ["QuizState", "SanityRun", "Session", "TrainingRun", "new_state"]

@@ -12,7 +12,7 @@ from typing import Any
 from ..checkpoints import Checkpoint, load_checkpoint
 from ..errors import ConfigError
 from ..models import XaiModel
-from .text import artefact_name, t
+from .text import artefact_name, percent, t
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class LoadedModel:
             what = artefact_name(self.artefact, lang)
             text = self.options.get("text")
             cfg = self.checkpoint.train_config
-            rates = f" {float(cfg.get('confound') or 0):.0%}/{float(cfg.get('confound_negative') or 0):.0%}"
+            rates = " " + "/".join(percent(float(cfg.get(k) or 0), lang) for k in ("confound", "confound_negative"))
             kind = t("model.shortcut", lang, artefact=(f"{what} “{text}”" if text else what) + rates)
         else:
             kind = t("model.clean", lang)

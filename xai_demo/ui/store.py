@@ -54,21 +54,26 @@ class ImageStore:
     Gradio rewrites a returned PIL image in place under a content-hash path, so two users receiving the same
     picture at once can download a half-written file; a file path is instead copied atomically. Handing
     Gradio paths from this store avoids that race.
+
+    Pictures saved with ``keep=True`` (the case thumbnails, which the page sends again on every language
+    switch) live in ``kept/`` and are never pruned: pruning them once broke the gallery a few minutes after
+    the start.
     """
 
     def __init__(self, folder: Path, max_age: float = 300.0) -> None:
         self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.kept = self.folder / "kept"
+        self.kept.mkdir(parents=True, exist_ok=True)
         self.max_age = max_age
         self._last_prune = time.monotonic()
         self._lock = threading.Lock()
 
-    def save(self, picture: Image.Image, fmt: str = "webp") -> str:
-        """Write ``picture`` (if not already there) and return its path."""
+    def save(self, picture: Image.Image, fmt: str = "webp", *, keep: bool = False) -> str:
+        """Write ``picture`` (if not already there) and return its path; ``keep`` exempts it from pruning."""
         buf = io.BytesIO()
         picture.save(buf, format=fmt.upper(), **({"quality": 92} if fmt == "webp" else {}))
         data = buf.getvalue()
-        path = self.folder / f"{hashlib.sha1(data).hexdigest()[:24]}.{fmt}"
+        path = (self.kept if keep else self.folder) / f"{hashlib.sha1(data).hexdigest()[:24]}.{fmt}"
         if path.exists():
             os.utime(path)
         else:
@@ -77,15 +82,16 @@ class ImageStore:
         return str(path)
 
     def prune(self, force: bool = False) -> int:
-        """Delete pictures older than ``max_age`` (at most once a minute unless ``force``); returns the count."""
+        """Delete unkept pictures older than ``max_age`` (checked at most once per ``min(60 s, max_age)`` unless
+        ``force``); returns the count."""
         with self._lock:
-            if not force and time.monotonic() - self._last_prune < 60:
+            if not force and time.monotonic() - self._last_prune < min(60.0, self.max_age):
                 return 0
             self._last_prune = time.monotonic()
         cutoff, removed = time.time() - self.max_age, 0
         for path in self.folder.glob("*"):
             try:
-                if path.stat().st_mtime < cutoff:
+                if path.is_file() and path.stat().st_mtime < cutoff:
                     path.unlink()
                     removed += 1
             except OSError:

@@ -1,6 +1,10 @@
-"""The page's look: system fonts only (nothing fetched), lecture-mode sizes, and the arrow-key case deck."""
+"""The page's look: system fonts only (nothing fetched), lecture-mode sizes, the upload box in the page's language;
+the head scripts (keys, language) come from :mod:`xai_demo.ui.scripts`."""
 
 from __future__ import annotations
+
+from .scripts import HEAD_SCRIPTS
+from .text import t
 
 SYSTEM_FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
 MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
@@ -28,18 +32,20 @@ body.lecture .xai-advanced { display: none !important; }
 #table-btn { max-width: 420px; }
 """
 
-HEAD = """
-<script>
-document.addEventListener('keydown', function (e) {
-  var el = e.target || {};
-  var tag = (el.tagName || '').toLowerCase();
-  if (tag === 'input' || tag === 'textarea' || tag === 'select' || el.isContentEditable) { return; }
-  var id = null;
-  if (e.key === 'ArrowRight' || e.key === 'PageDown') { id = 'next-case'; }
-  if (e.key === 'ArrowLeft' || e.key === 'PageUp') { id = 'prev-case'; }
-  if (id) { var b = document.getElementById(id); if (b) { b.click(); e.preventDefault(); } }
-});
-</script>
-"""
+
+
+def upload_css() -> str:
+    """The upload box's text in the page's language (Gradio's own stays in the browser's; see ``scripts``)."""
+    rule = ('#upload [data-testid="upload-text"]::after {{ content: "{text}"; display: block; font-size: '
+            'var(--text-md); }}')
+    return "\n".join([
+        '#upload [data-testid="upload-text"] > :not(span:first-child) { display: none !important; }',
+        rule.format(text=t("cases.drop", "en")),
+        rule.format(text=t("cases.drop", "fr")).replace("#upload", "body.xai-fr #upload"),
+    ])
+
+
+CSS = CSS + upload_css()
+HEAD = HEAD_SCRIPTS
 
 __all__ = ["CSS", "HEAD", "MONO_FONTS", "SYSTEM_FONTS"]

@@ -44,6 +44,8 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "cases.upload": {"en": "…or upload a chest X-ray (PNG, JPEG, BMP, TIFF, WebP)",
                      "fr": "…ou téléversez une radiographie thoracique (PNG, JPEG, BMP, TIFF, WebP)"},
+    "cases.drop": {"en": "Drop an image here, or click to choose one",
+                   "fr": "Déposez une image ici, ou cliquez pour en choisir une"},
     "cases.prev": {"en": "◀ Previous case", "fr": "◀ Cas précédent"},
     "cases.next": {"en": "Next case ▶", "fr": "Cas suivant ▶"},
     "cases.current": {"en": "**Case:** {title}. {note}", "fr": "**Cas :** {title}. {note}"},

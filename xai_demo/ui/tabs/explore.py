@@ -14,10 +14,12 @@ from PIL import Image
 from ...data import IMAGE_SUFFIXES
 from ...errors import ImageError
 from ...images import load_image
+from ...input_check import check_image
 from .. import logic
 from ..context import Handlers
 from ..page import Page, warn
 from ..session import Session
+from ..story import check_warning
 from ..text import class_name, t
 
 log = logging.getLogger(__name__)
@@ -33,7 +35,7 @@ class ExploreHandlers(Handlers):
         """Make case ``index`` (modulo the number of cases) the session's current image."""
         index %= len(self.ctx.cases)
         case = self.ctx.cases[index]
-        return replace(session, image=case.pixels(), case=case.id, case_index=index)
+        return replace(session, image=case.pixels(), case=case.id, case_index=index, check=None)
 
     def upload_image(self, path: str | None, session: Session) -> tuple[Session, str | None]:
         """Read an uploaded file into the session (the temporary file is deleted at once).
@@ -41,19 +43,26 @@ class ExploreHandlers(Handlers):
         Returns the new session and an error message (None when the image was read).
         """
         lang = session.lang
+        cleared = replace(session, image=None, case=None, case_index=-1, result=None, result_model=None, check=None)
         if not path:
-            return session, t("error.no_image", lang)
+            return cleared, t("error.no_image", lang)
         try:
-            pixels = np.asarray(load_image(path, "L"), dtype=np.uint8)
+            picture = load_image(path, "RGB")
+            check = check_image(picture)
+            pixels = np.asarray(picture.convert("L"), dtype=np.uint8)
         except ImageError as exc:
-            return session, t("error.upload", lang, error=str(exc))
+            return cleared, t("error.upload", lang, error=str(exc))
         except (OSError, ValueError, MemoryError) as exc:  # anything the decoder did not anticipate
             log.warning("upload rejected: %s", type(exc).__name__)  # never the image itself
-            return session, t("error.upload", lang, error=type(exc).__name__)
+            return cleared, t("error.upload", lang, error=type(exc).__name__)
         finally:
             with contextlib.suppress(OSError):
                 os.remove(path)
-        return replace(session, image=pixels, case=None, case_index=-1), None
+        return replace(cleared, image=pixels, check=check), None
+
+    def check_text(self, session: Session) -> str:
+        """The warning for an upload that does not look like a chest X-ray ("" otherwise)."""
+        return "" if session.check is None else check_warning(session.check, session.lang)
 
     def case_text(self, session: Session) -> str:
         lang = session.lang
@@ -125,12 +134,13 @@ class ExploreHandlers(Handlers):
 
     def show_case(self, index: int, session: Session, model_key: str, methods: list[str], alpha: float,
                   mode: str, target: int | None = PREDICTED) -> tuple:
-        """Case ``index`` explained: (session, case text, editor, prediction, probabilities, maps, timing)."""
+        """Case ``index`` explained: (session, case text, editor, prediction, probabilities, maps, timing,
+        input-check warning)."""
         if not self.ctx.cases:
-            return session, t("cases.none", session.lang), None, "", None, [], ""
+            return session, t("cases.none", session.lang), None, "", None, [], "", ""
         session = self.case_image(index, session)
         session, pred, prob, items, timing = self.explore(session, model_key, methods, alpha, mode, target)
-        return session, self.case_text(session), self.editor_value(session), pred, prob, items, timing
+        return session, self.case_text(session), self.editor_value(session), pred, prob, items, timing, ""
 
 
 def _mode_choices(lang: str) -> list[tuple[str, str]]:
@@ -171,6 +181,7 @@ def _controls(page: Page, case_items) -> tuple:
 def _results(page: Page) -> tuple:
     """Right column: prediction, maps, timing, and the editor to draw a region on."""
     tr, lang = page.tr, page.lang
+    check_md = gr.Markdown("", elem_id="check-warning")
     pred_md = gr.Markdown("", elem_id="prediction-text")
     probs = tr(gr.Label(label=t("explore.prediction", lang), num_top_classes=2, elem_id="prediction"),
                label="explore.prediction")
@@ -188,13 +199,13 @@ def _results(page: Page) -> tuple:
             measure_btn = tr(gr.Button(t("explore.measure", lang), elem_id="measure"), value="explore.measure")
             region_md = tr(gr.Markdown(t("explore.draw_help", lang), elem_id="region-text"),
                            value="explore.draw_help")
-    return pred_md, probs, maps, time_md, editor, measure_btn, region_md
+    return check_md, pred_md, probs, maps, time_md, editor, measure_btn, region_md
 
 
 def build(page: Page) -> None:
     """The Explore tab: case deck and upload on the left, maps and region measurement on the right."""
     ctx, cb, tr, lang = page.ctx, page.cb, page.tr, page.lang
-    thumbnails = [cb.out(Image.fromarray(logic.square(c.pixels(), 160))) for c in ctx.cases]
+    thumbnails = [cb.ctx.store.save(Image.fromarray(logic.square(c.pixels(), 160)), keep=True) for c in ctx.cases]
 
     def case_items(lg: str) -> list[tuple[str, str]]:
         return [(thumb, c.text("title", lg)) for thumb, c in zip(thumbnails, ctx.cases, strict=True)]
@@ -206,13 +217,13 @@ def build(page: Page) -> None:
                 (gallery, prev_btn, next_btn, case_md, upload, model_dd, target_dd, methods_cb, alpha, mode,
                  run_btn) = _controls(page, case_items)
             with gr.Column(scale=3, min_width=420):
-                pred_md, probs, maps, time_md, editor, measure_btn, region_md = _results(page)
+                check_md, pred_md, probs, maps, time_md, editor, measure_btn, region_md = _results(page)
     page.model_dropdowns.append(model_dd)
 
     # ---------------------------------------------------------------- events
     state = page.state
     explore_inputs = [state, model_dd, methods_cb, alpha, mode, target_dd]
-    case_outputs = [state, case_md, editor, pred_md, probs, maps, time_md]
+    case_outputs = [state, case_md, editor, pred_md, probs, maps, time_md, check_md]
 
     def on_select(evt: gr.SelectData, st: Session, model_key, methods, a, m, target):
         return cb.show_case(int(evt.index), st, model_key, methods, a, m, target)
@@ -225,11 +236,11 @@ def build(page: Page) -> None:
 
     def on_upload(path, st: Session, model_key, methods, a, m, target):
         st2, error = cb.upload_image(path, st)
-        if error:
+        if error:  # nothing of the previous image stays on screen, and Explain has nothing to re-run
             warn(error)
-            return st, f"**{error}**", gr.update(), "", None, [], "", None
+            return st2, f"**{error}**", None, "", None, [], "", "", None
         st2, pred, prob, items, timing = cb.explore(st2, model_key, methods, a, m, target)
-        return st2, cb.case_text(st2), cb.editor_value(st2), pred, prob, items, timing, None
+        return st2, cb.case_text(st2), cb.editor_value(st2), pred, prob, items, timing, cb.check_text(st2), None
 
     gallery.select(on_select, explore_inputs, case_outputs, concurrency_limit=4)
     next_btn.click(on_step(1), explore_inputs, case_outputs, concurrency_limit=4, api_name="next_case")
@@ -249,9 +260,9 @@ def build(page: Page) -> None:
         target_update = gr.update(choices=cb.class_choices(st, model_key), label=t("explore.target", st.lang),
                                   info=t("explore.target_info", st.lang))
         return (gr.update(choices=cb.model_choices(st)), target_update,
-                case_text, cases_update, *cb.relabel(st, a, m))
+                case_text, cases_update, cb.check_text(st), *cb.relabel(st, a, m))
 
-    page.on_language([model_dd, target_dd, case_md, gallery, pred_md, probs, maps], on_language,
+    page.on_language([model_dd, target_dd, case_md, gallery, check_md, pred_md, probs, maps], on_language,
                      [alpha, mode, model_dd])
     if ctx.cases:
         page.demo.load(lambda st, k, ms, a, m, c: cb.show_case(0, st, k, ms, a, m, c), explore_inputs, case_outputs)

@@ -30,10 +30,22 @@ class QuizHandlers(Handlers):
         number = session.quiz.number + 1
         item = self.ctx.cache.get_or_compute(("quiz", pair.key, number),
                                              lambda: logic.make_question(pair, images, number))
-        session = replace(session, quiz=replace(session.quiz, number=number, item=item, answered=False))
+        session = replace(session, quiz=replace(session.quiz, number=number, item=item, answered=False, given=None))
         picture = self.out(overlay(item.image, item.map, alpha=0.6, size=logic.DISPLAY + 64))
-        text = t("quiz.question", lang, n=number, label=class_name(item.predicted_label, lang), p=item.probability)
-        return session, picture, text
+        return session, picture, self.quiz_question(session)
+
+    def quiz_question(self, session: Session) -> str:
+        """The current question's text (the invitation to start before the first)."""
+        lang, item = session.lang, session.quiz.item
+        if item is None:
+            return t("quiz.start", lang)
+        label = class_name(item.predicted_label, lang)
+        return t("quiz.question", lang, n=session.quiz.number, label=label, p=item.probability)
+
+    def quiz_reveal(self, session: Session) -> str:
+        """The reveal of the current question for the first answer given ("" before an answer)."""
+        item, given = session.quiz.item, session.quiz.given
+        return "" if item is None or given is None else logic.quiz_reveal(item, given, session.lang)
 
     def quiz_answer(self, session: Session, answer: str) -> tuple[Session, str | None, str, str]:
         """Record an answer: (session, picture with the artefact outlined, reveal markdown, score markdown)."""
@@ -42,7 +54,7 @@ class QuizHandlers(Handlers):
             return session, None, t("quiz.start", session.lang), self.quiz_score(session)
         session = replace(session, quiz=session.quiz.answer(answer))
         picture = self.out(overlay(item.image, item.map, alpha=0.6, size=logic.DISPLAY + 64, mask=item.mask))
-        return session, picture, logic.quiz_reveal(item, answer, session.lang), self.quiz_score(session)
+        return session, picture, self.quiz_reveal(session), self.quiz_score(session)
 
     def quiz_score(self, session: Session) -> str:
         return t("quiz.score", session.lang, right=session.quiz.right, total=session.quiz.total)
@@ -77,4 +89,5 @@ def build(page: Page) -> None:
 
     for button, answer in ((pathology_btn, "pathology"), (artefact_btn, "artefact")):
         button.click(answer_with(answer), [state], [state, picture, reveal_md, score_md])
-    page.on_language([score_md], lambda st: (cb.quiz_score(st),))
+    page.on_language([question_md, reveal_md, score_md],
+                     lambda st: (cb.quiz_question(st), cb.quiz_reveal(st), cb.quiz_score(st)))

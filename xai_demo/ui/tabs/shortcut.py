@@ -38,10 +38,20 @@ class ShortcutHandlers(Handlers):
             comparison = logic.compare(pair, session.image, settings, method)
         except ValueError as exc:
             return session, None, None, t("error.generic", lang, error=exc), ""
+        session = replace(session, comparison=comparison)
+        return (session, *self.comparison_view(session))
+
+    def comparison_view(self, session: Session) -> tuple[str | None, str | None, str, str]:
+        """The current comparison in the session's language: (clean picture, shortcut picture, clean markdown,
+        shortcut markdown); the model names are drawn in the pictures."""
+        comparison, lang = session.comparison, session.lang
+        if comparison is None:
+            return None, None, "", ""
+        method = next(iter(comparison.clean.maps))
         pictures = [overlay(r.image, r.maps[method], alpha=0.55, size=logic.DISPLAY, mask=comparison.mask,
                             caption=t(f"shortcut.{w}_model", lang))
                     for w, r in (("clean", comparison.clean), ("shortcut", comparison.shortcut))]
-        return (replace(session, comparison=comparison), self.out(pictures[0]), self.out(pictures[1]),
+        return (self.out(pictures[0]), self.out(pictures[1]),
                 logic.comparison_text(comparison, "clean", method, lang),
                 logic.comparison_text(comparison, "shortcut", method, lang))
 
@@ -106,18 +116,20 @@ def build(page: Page) -> None:
             with gr.Column(scale=3), gr.Row():
                 with gr.Column():
                     clean_img = tr(gr.Image(label=t("shortcut.clean_model", lang), type="filepath",
-                                            interactive=False, buttons=["fullscreen"], elem_id="clean-picture"),
+                                            interactive=False, buttons=["fullscreen"], elem_id="clean-picture",
+                                            show_label=False),  # the name is drawn in the picture
                                    label="shortcut.clean_model")
                     clean_md = gr.Markdown("", elem_id="clean-text")
                 with gr.Column():
                     short_img = tr(gr.Image(label=t("shortcut.shortcut_model", lang), type="filepath",
-                                            interactive=False, buttons=["fullscreen"], elem_id="shortcut-picture"),
+                                            interactive=False, buttons=["fullscreen"], elem_id="shortcut-picture",
+                                            show_label=False),  # the name is drawn in the picture
                                    label="shortcut.shortcut_model")
                     short_md = gr.Markdown("", elem_id="shortcut-text")
         table_md = gr.Markdown(cb.table(page.state.value, default_pair.key) if default_pair else "",
                                elem_id="table")
-        table_btn = tr(gr.Button(t("shortcut.table_compute", lang), size="sm", elem_id="table-btn",
-                                 elem_classes=["xai-advanced"]), value="shortcut.table_compute")
+        table_btn = tr(gr.Button(t("shortcut.table_compute", lang), size="sm", elem_id="table-btn"),
+                       value="shortcut.table_compute")
         tr(gr.Markdown(t("shortcut.refs", lang), elem_id="refs"), value="shortcut.refs")
 
     # ---------------------------------------------------------------- events
@@ -141,3 +153,8 @@ def build(page: Page) -> None:
     table_btn.click(on_table, [state, pair_dd], [table_md], concurrency_limit=1)
     if ctx.pairs:
         page.demo.load(lambda st, k: cb.table(st, k), [state, pair_dd], [table_md])  # the warm-up may have made it
+
+    def on_language(st: Session, key: str) -> tuple:
+        return (cb.table(st, key) if ctx.pairs else gr.update(), *cb.comparison_view(st))
+
+    page.on_language([table_md, clean_img, short_img, clean_md, short_md], on_language, [pair_dd])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 from dataclasses import replace
 
 import gradio as gr
@@ -11,8 +13,9 @@ from ...progress import Progress
 from .. import logic
 from ..context import Handlers
 from ..page import Page
-from ..session import Session
+from ..session import Session, TrainingRun
 from ..shelf import entry_from_checkpoint
+from ..story import artefact_effect, training_step, training_story
 from ..text import dataset_name, t
 from .shortcut import artefact_choices
 
@@ -24,7 +27,9 @@ DEFAULT_LIMIT = 1500
 class TrainHandlers(Handlers):
     def train(self, session: Session, choice_key: str, artefact: str, confound: float, confound_negative: float,
               epochs: int, limit: int, progress: Progress | None = None) -> tuple[Session, str]:
-        """Train a small model for this session only; returns (session, markdown)."""
+        """Train a small model for this session only, then measure it with and without its artefact; returns
+        (session, markdown telling what happened). ``progress`` gets (fraction, message) while training and
+        (1.0, "measuring") before the measure."""
         from ...train import train
 
         lang = session.lang
@@ -36,15 +41,35 @@ class TrainHandlers(Handlers):
                 cfg = logic.train_config(choice, self.ctx.root, None if artefact in (None, "", "none") else artefact,
                                          confound, confound_negative, epochs, limit)
                 checkpoint = train(cfg, on_progress=progress)
+                if progress is not None and cfg.artefact:
+                    progress(1.0, "measuring")
+                effect = artefact_effect(checkpoint, self.ctx.root) if cfg.artefact else None
             except (XaiDemoError, ValueError) as exc:
                 return session, t("train.failed", lang, error=exc)
         number = len(session.user_models) + 1
         entry = entry_from_checkpoint(f"user:{number}", checkpoint, user_number=number)
-        session = replace(session, user_models=(*session.user_models, entry))
-        test = checkpoint.metrics["test"]
-        return session, t("train.done", lang, seconds=checkpoint.metrics["train_seconds"], auc=test["auc"],
-                          acc=test["accuracy"], sens=test["sensitivity"], spec=test["specificity"],
-                          name=entry.label(lang))
+        run = TrainingRun(checkpoint.metrics["train_seconds"], entry.key, cfg.artefact, checkpoint.metrics["test"],
+                          effect)
+        session = replace(session, user_models=(*session.user_models, entry), training=run)
+        return session, self.train_text(session)
+
+    def train_text(self, session: Session) -> str:
+        """The last training's result in words, in the session's language ("" before any)."""
+        run = session.training
+        if run is None:
+            return ""
+        model = session.user_model(run.model_key)
+        name = model.label(session.lang) if model else run.model_key
+        return training_story(run.seconds, name, run.artefact, run.test, run.effect, session.lang)
+
+
+def progress_text(fraction: float | None, message: str, epochs: int, lang: str) -> str:
+    """The line shown while training: loading, an epoch and a percentage, or measuring."""
+    if fraction is None:
+        return t("train.loading", lang)
+    if message == "measuring":
+        return t("train.measuring", lang)
+    return training_step(fraction, epochs, lang)
 
 
 def build(page: Page) -> None:
@@ -82,21 +107,38 @@ def build(page: Page) -> None:
                 run_btn = tr(gr.Button(t("train.run", lang), variant="primary", elem_id="train-run"),
                              value="train.run")
             with gr.Column(scale=2):
+                progress_md = gr.Markdown("", elem_id="train-progress", min_height=40)
                 result_md = gr.Markdown("", elem_id="train-text")
 
     # ---------------------------------------------------------------- events
     dropdowns = list(page.model_dropdowns)
 
-    def on_train(st: Session, choice, art, conf, neg, epochs, limit, progress=gr.Progress()):  # noqa: B008 (gradio's idiom)
-        label = t("train.progress", st.lang)
-        progress(0.0, desc=label)
-        st, text = cb.train(st, choice, art, conf, neg, epochs, limit,
-                            progress=lambda f, msg: progress(f, desc=f"{label}: {msg}"))
+    def on_train(st: Session, choice, art, conf, neg, epochs, limit):
+        """Yields the progress line at once and every half second while a worker thread trains, then the result."""
+        lang, updates = st.lang, queue.Queue()
+        keep = (gr.skip(),) * (1 + len(dropdowns))
+        yield (gr.skip(), progress_text(None, "", int(epochs), lang), *keep)
+        done: list = []
+        worker = threading.Thread(
+            target=lambda: done.append(cb.train(st, choice, art, conf, neg, epochs, limit,
+                                                progress=lambda f, msg: updates.put((f, msg)))),
+            name="xai-train", daemon=True)
+        worker.start()
+        last = None
+        while worker.is_alive() or not updates.empty():
+            worker.join(timeout=0.5)
+            while not updates.empty():
+                last = updates.get()
+            if last is not None:
+                yield (gr.skip(), progress_text(*last, int(epochs), lang), *keep)
+        st, text = done[0] if done else (st, t("train.failed", lang, error="the training thread stopped"))
         choices = cb.model_choices(st)
         new_key = st.user_models[-1].key if st.user_models else None
         first_update = gr.update(choices=choices, value=new_key or gr.skip())
-        return (st, text, first_update, *[gr.update(choices=choices) for _ in dropdowns[1:]])
+        yield (st, "", text, first_update, *[gr.update(choices=choices) for _ in dropdowns[1:]])
 
     data_dd.input(lambda key: gr.update(value=TRAIN_LIMITS.get(key, DEFAULT_LIMIT)), [data_dd], [limit_sl])
     run_btn.click(on_train, [state, data_dd, art_dd, conf_sl, neg_sl, epochs_sl, limit_sl],
-                  [state, result_md, *dropdowns], concurrency_limit=1, concurrency_id="train")
+                  [state, progress_md, result_md, *dropdowns], concurrency_limit=1, concurrency_id="train",
+                  show_progress="hidden")
+    page.on_language([result_md], lambda st: (cb.train_text(st),))
