@@ -85,7 +85,7 @@ def test_explore_a_case_then_rerender_and_measure(cb: Callbacks) -> None:
     state = cb.case_image(1, new_state("en"))
     assert state.case == "file:film_b.png" and "film_b" in cb.case_text(state)
     state, pred, probs, gallery, timing = cb.explore(state, "clean28", ["gradcam", "saliency"], 0.5, "positive")
-    assert "predicts" in pred and set(probs) == {"normal", "pneumonia"}
+    assert "predicts" in pred and "normal" in probs and "pneumonia" in probs and "%<" in probs  # HTML bars
     assert len(gallery) == 2 and Image.open(gallery[0][0]).mode == "RGB" and "Grad-CAM" in gallery[0][1]
     assert re.fullmatch(r"Computed in \d+ ms\.", timing), timing
     assert cb.explore(state, "clean28", ["saliency", "gradcam"], 0.5, "positive")[4] == t("explore.cached", "en")

@@ -50,8 +50,11 @@ def _header(page: Page):
 
 
 def _wire_language(page: Page, language: gr.Radio) -> None:
-    """One event for the language switch: every translated string, then each tab's own refresh."""
+    """The language switch (every translated string, then each tab's own refresh), and the page's opening: the
+    browser's language (or the visitor's earlier choice), then each tab's first content, in one chain."""
     hooks = page.language_hooks
+    hook_inputs = [c for h in hooks for c in h.inputs]
+    hook_outputs = [page.state, *page.tr.components, *[c for h in hooks for c in h.outputs]]
 
     def on_language(lang: str, session: Session, *values: Any) -> list:
         session = replace(session, lang=lang)
@@ -61,11 +64,12 @@ def _wire_language(page: Page, language: gr.Radio) -> None:
             start += len(hook.inputs)
         return out
 
-    language.change(on_language, [language, page.state, *[c for h in hooks for c in h.inputs]],
-                    [page.state, *page.tr.components, *[c for h in hooks for c in h.outputs]],
-                    js=ON_SWITCH_LANGUAGE_JS)
-    # the browser's language (or the visitor's earlier choice) on opening; a change triggers the switch above
-    page.demo.load(None, [language], [language], js=ON_LOAD_LANGUAGE_JS)
+    # .input, not .change: only a visitor's click switches; the opening below sets the radio without a second event
+    language.input(on_language, [language, page.state, *hook_inputs], hook_outputs, js=ON_SWITCH_LANGUAGE_JS)
+    event = page.demo.load(lambda lang, session, *values: [lang, *on_language(lang, session, *values)],
+                           [language, page.state, *hook_inputs], [language, *hook_outputs], js=ON_LOAD_LANGUAGE_JS)
+    for opener in page.openers:
+        event = event.then(opener.fn, opener.inputs, opener.outputs)
 
 
 def build_app(models_dir: str | os.PathLike[str] | None = None, *, models: InMemoryModels | None = None,

@@ -10,6 +10,7 @@ uploaded images).
 from __future__ import annotations
 
 import hashlib
+import html
 import time
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from ..metrics import attribution_share, pool_mask
 from ..viz import overlay
 from .shelf import Pair
 from .store import LRUCache
-from .text import artefact_name, class_name, method_name, t
+from .text import artefact_name, class_name, method_name, percent, t
 
 FAST_METHODS = ("gradcam", "saliency", "guided_backprop", "deeplift", "guided_gradcam")
 SLOW_METHODS = ("occlusion", "kernel_shap", "integrated_gradients")
@@ -107,6 +108,17 @@ def render_maps(result: MapResult, alpha: float, mode: str, lang: str, *, mask: 
     alpha = float(min(1.0, max(0.0, alpha)))
     return [(overlay(result.image, m, alpha=alpha, mode=mode, size=size, legend=True, mask=mask),
              method_name(name, lang)) for name, m in result.maps.items()]
+
+
+def probability_bars(result: MapResult, lang: str) -> str:
+    """HTML: one bar per class with its probability written for ``lang`` ("84%" / "84 %"), large enough for a
+    projector (Gradio's Label writes its own English percentages in small type)."""
+    rows = []
+    for name, p in zip(result.class_names, result.probabilities, strict=True):
+        rows.append(f'<div class="xai-prob"><span class="xai-prob-name">{html.escape(class_name(name, lang))}</span>'
+                    f'<span class="xai-prob-bar"><span style="width: {100 * float(p):.1f}%"></span></span>'
+                    f'<span class="xai-prob-value">{percent(float(p), lang)}</span></div>')
+    return '<div class="xai-probs">' + "".join(rows) + "</div>"
 
 
 def probabilities_dict(result: MapResult, lang: str) -> dict[str, float]:

@@ -62,11 +62,18 @@ class Page:
     state: gr.State
     tr: Translated = field(default_factory=Translated)
     language_hooks: list[LanguageHook] = field(default_factory=list)
+    openers: list[LanguageHook] = field(default_factory=list)
     model_dropdowns: list = field(default_factory=list)
 
     def on_language(self, outputs: list, fn: Callable[..., tuple], inputs: list | None = None) -> None:
         """Refresh ``outputs`` with ``fn(session, *inputs)`` when the language changes."""
         self.language_hooks.append(LanguageHook(list(outputs), list(inputs or []), fn))
+
+    def on_open(self, outputs: list, fn: Callable[..., tuple], inputs: list) -> None:
+        """Run ``fn(*inputs)`` (a value, or a tuple for several outputs) into ``outputs`` when the page opens,
+        once its language is set (one chain of events after the language, so that no two write the session
+        at once)."""
+        self.openers.append(LanguageHook(list(outputs), list(inputs), fn))
 
 
 def warn(message: str | None) -> None:

@@ -71,13 +71,13 @@ window.xaiPreferredLanguage = function (current) {
 HEAD_SCRIPTS = f"<script>{KEYS_JS}{LANGUAGE_JS}</script>"
 
 ON_LOAD_LANGUAGE_JS = """
-(current) => {
+(current, ...rest) => {
   const wanted = window.xaiPreferredLanguage ? window.xaiPreferredLanguage(current) : current;
   if (window.xaiShowLanguage) { window.xaiShowLanguage(wanted); }
-  return wanted;
+  return [wanted, ...rest];
 }
 """
-"""For ``demo.load(fn, [language], [language], js=...)``: the language the page should open in."""
+"""For the page's opening event (language first among its inputs): the language the page should open in."""
 
 ON_SWITCH_LANGUAGE_JS = """
 (lang, ...rest) => { if (window.xaiRememberLanguage) { window.xaiRememberLanguage(lang); } return [lang, ...rest]; }

@@ -28,6 +28,40 @@ body.lecture button.lg, body.lecture button { font-weight: 700; }
 body.lecture [role="tab"] { font-size: 19px !important; padding: 4px 8px !important; }
 body.lecture .xai-advanced { display: none !important; }
 #case-deck button { min-height: 3em; }
+/* captions whole: case titles and method names wrap instead of ending in "..." */
+#case-gallery .caption-label, #maps .caption-label {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  max-width: calc(100% - 8px) !important; line-height: 1.15;
+}
+#case-gallery .caption-label { font-size: 12px !important; }
+/* three or four maps side by side rather than one cut off in a scrolling panel */
+#maps .grid-wrap { max-height: none !important; overflow: visible !important; }
+#maps .grid-container:has(> :nth-child(3)) { grid-template-columns: repeat(3, minmax(0, 1fr)) !important; }
+#maps .grid-container:has(> :nth-child(4)) { grid-template-columns: repeat(4, minmax(0, 1fr)) !important; }
+#maps .grid-container:has(> :nth-child(5)) { grid-template-columns: repeat(3, minmax(0, 1fr)) !important; }
+#train-progress { font-size: var(--text-lg); }
+#check-warning:not(:empty) { border-left: 6px solid #d97706; padding-left: 10px; background: #fff7ed; }
+.xai-probs { display: grid; gap: 6px; padding: 4px 0; }
+.xai-prob { display: grid; grid-template-columns: minmax(7em, auto) 1fr 4.5em; align-items: center; gap: 10px;
+            font-size: var(--text-lg); }
+.xai-prob-name { font-weight: 600; }
+.xai-prob-bar { height: 0.8em; background: #eee; border-radius: 4px; overflow: hidden; }
+.xai-prob-bar > span { display: block; height: 100%; background: #f97316; }
+.xai-prob-value { text-align: right; font-variant-numeric: tabular-nums; font-weight: 700; }
+/* lecture mode: what a projector must show without scrolling (prediction, maps with their names, Explain);
+   the deck is walked with Previous/Next or the clicker, so the thumbnails step aside */
+body.lecture #app-title p, body.lecture .xai-intro, body.lecture #case-gallery { display: none !important; }
+body.lecture #app-title h1 { font-size: 26px !important; margin: 0 !important; }
+body.lecture #language > span[data-testid="block-info"] { display: none !important; }
+body.lecture #header .form { display: flex !important; flex-direction: row !important; gap: 6px; border: none; }
+body.lecture #header .form > * { padding: 2px 6px !important; width: auto !important; flex: 0 1 auto !important; }
+body.lecture #lecture-toggle .label-text { font-size: 16px !important; }
+body.lecture #case-deck ~ * { order: 3; }
+body.lecture #explain { order: 2; }
+body.lecture .xai-prob { font-size: 26px; }
+body.lecture #maps .caption-label { font-size: 20px !important; font-weight: 700; }
+body.lecture #maps img { max-height: calc(100vh - 420px); }
+}
 #table td:not(:first-child) { white-space: nowrap; }
 #table-btn { max-width: 420px; }
 """
@@ -39,7 +73,7 @@ def upload_css() -> str:
     rule = ('#upload [data-testid="upload-text"]::after {{ content: "{text}"; display: block; font-size: '
             'var(--text-md); }}')
     return "\n".join([
-        '#upload [data-testid="upload-text"] > :not(span:first-child) { display: none !important; }',
+        '#upload [data-testid="upload-text"] { font-size: 0 !important; }',  # Gradio's own words: text nodes
         rule.format(text=t("cases.drop", "en")),
         rule.format(text=t("cases.drop", "fr")).replace("#upload", "body.xai-fr #upload"),
     ])

@@ -89,17 +89,18 @@ class ExploreHandlers(Handlers):
             (class_name(n, session.lang), i) for i, n in enumerate(names)]
 
     def explore(self, session: Session, model_key: str, methods: list[str], alpha: float, mode: str,
-                target: int | None = PREDICTED) -> tuple[Session, str, dict | None, list, str]:
-        """Explain the current image: (session, prediction markdown, probabilities, gallery items, timing).
+                target: int | None = PREDICTED) -> tuple[Session, str, str, list, str]:
+        """Explain the current image: (session, prediction markdown, probability bars (HTML), gallery items,
+        timing).
 
         ``target`` is the explained class index; ``PREDICTED`` (-1), None or an index the model does not have
         explain the predicted class."""
         lang = session.lang
         entry = self.ctx.entry(model_key, session)
         if session.image is None:
-            return session, t("error.no_image", lang), None, [], ""
+            return session, t("error.no_image", lang), "", [], ""
         if entry is None:
-            return session, t("error.no_model", lang, folder=self.ctx.models_dir), None, [], ""
+            return session, t("error.no_model", lang, folder=self.ctx.models_dir), "", [], ""
         methods = [m for m in (methods or []) if m] or DEFAULT_METHODS[:1]
         key = (entry.key, session.case) if session.case and not entry.key.startswith("user:") else None
         target = int(target) if target is not None and 0 <= int(target) < entry.model.spec.num_classes else None
@@ -107,7 +108,7 @@ class ExploreHandlers(Handlers):
         session = replace(session, result=result, result_model=entry.key)
         gallery = self.out_items(logic.render_maps(result, alpha, mode, lang))
         return (session, logic.prediction_line(entry.label(lang), result, lang),
-                logic.probabilities_dict(result, lang), gallery,
+                logic.probability_bars(result, lang), gallery,
                 t("explore.cached", lang) if result.cached else t("explore.time", lang, ms=result.seconds * 1000))
 
     def rerender(self, session: Session, alpha: float, mode: str) -> list:
@@ -116,13 +117,13 @@ class ExploreHandlers(Handlers):
             return []
         return self.out_items(logic.render_maps(session.result, alpha, mode, session.lang))
 
-    def relabel(self, session: Session, alpha: float, mode: str) -> tuple[str, dict | None, list]:
+    def relabel(self, session: Session, alpha: float, mode: str) -> tuple[str, str, list]:
         """The current explanation's texts and captions again, in the session's language (no recomputation)."""
         lang, result = session.lang, session.result
         entry = self.ctx.entry(session.result_model, session)
         if result is None or entry is None:
             return "", None, []
-        return (logic.prediction_line(entry.label(lang), result, lang), logic.probabilities_dict(result, lang),
+        return (logic.prediction_line(entry.label(lang), result, lang), logic.probability_bars(result, lang),
                 self.out_items(logic.render_maps(result, alpha, mode, lang)))
 
     def measure(self, session: Session, editor: dict | None) -> str:
@@ -137,7 +138,7 @@ class ExploreHandlers(Handlers):
         """Case ``index`` explained: (session, case text, editor, prediction, probabilities, maps, timing,
         input-check warning)."""
         if not self.ctx.cases:
-            return session, t("cases.none", session.lang), None, "", None, [], "", ""
+            return session, t("cases.none", session.lang), None, "", "", [], "", ""
         session = self.case_image(index, session)
         session, pred, prob, items, timing = self.explore(session, model_key, methods, alpha, mode, target)
         return session, self.case_text(session), self.editor_value(session), pred, prob, items, timing, ""
@@ -183,8 +184,7 @@ def _results(page: Page) -> tuple:
     tr, lang = page.tr, page.lang
     check_md = gr.Markdown("", elem_id="check-warning")
     pred_md = gr.Markdown("", elem_id="prediction-text")
-    probs = tr(gr.Label(label=t("explore.prediction", lang), num_top_classes=2, elem_id="prediction"),
-               label="explore.prediction")
+    probs = gr.HTML("", elem_id="prediction")  # probability bars (logic.probability_bars)
     maps = tr(gr.Gallery(label=t("explore.maps_label", lang), columns=2, height="auto", object_fit="contain",
                          buttons=["download", "fullscreen"], elem_id="maps"), label="explore.maps_label")
     time_md = gr.Markdown("", elem_id="timing")
@@ -211,7 +211,7 @@ def build(page: Page) -> None:
         return [(thumb, c.text("title", lg)) for thumb, c in zip(thumbnails, ctx.cases, strict=True)]
 
     with tr(gr.Tab(t("tab.explore", lang), id="explore", elem_id="tab-explore"), label="tab.explore"):
-        tr(gr.Markdown(t("explore.intro", lang)), value="explore.intro")
+        tr(gr.Markdown(t("explore.intro", lang), elem_classes=["xai-intro"]), value="explore.intro")
         with gr.Row():
             with gr.Column(scale=2, min_width=320):
                 (gallery, prev_btn, next_btn, case_md, upload, model_dd, target_dd, methods_cb, alpha, mode,
@@ -238,7 +238,7 @@ def build(page: Page) -> None:
         st2, error = cb.upload_image(path, st)
         if error:  # nothing of the previous image stays on screen, and Explain has nothing to re-run
             warn(error)
-            return st2, f"**{error}**", None, "", None, [], "", "", None
+            return st2, f"**{error}**", None, "", "", [], "", "", None
         st2, pred, prob, items, timing = cb.explore(st2, model_key, methods, a, m, target)
         return st2, cb.case_text(st2), cb.editor_value(st2), pred, prob, items, timing, cb.check_text(st2), None
 
@@ -265,4 +265,4 @@ def build(page: Page) -> None:
     page.on_language([model_dd, target_dd, case_md, gallery, check_md, pred_md, probs, maps], on_language,
                      [alpha, mode, model_dd])
     if ctx.cases:
-        page.demo.load(lambda st, k, ms, a, m, c: cb.show_case(0, st, k, ms, a, m, c), explore_inputs, case_outputs)
+        page.on_open(case_outputs, lambda st, k, ms, a, m, c: cb.show_case(0, st, k, ms, a, m, c), explore_inputs)

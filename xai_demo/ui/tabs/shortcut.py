@@ -152,7 +152,7 @@ def build(page: Page) -> None:
 
     table_btn.click(on_table, [state, pair_dd], [table_md], concurrency_limit=1)
     if ctx.pairs:
-        page.demo.load(lambda st, k: cb.table(st, k), [state, pair_dd], [table_md])  # the warm-up may have made it
+        page.on_open([table_md], lambda st, k: cb.table(st, k), [state, pair_dd])  # the warm-up may have made it
 
     def on_language(st: Session, key: str) -> tuple:
         return (cb.table(st, key) if ctx.pairs else gr.update(), *cb.comparison_view(st))
