@@ -173,15 +173,15 @@ def test_huge_upload_is_refused(cb: Callbacks, tmp_path: Path, monkeypatch: pyte
 def test_shortcut_lab_adds_moves_and_removes_the_artefact(cb: Callbacks) -> None:
     state = cb.case_image(0, new_state("en"))
     key = "clean28|short28"
-    state, clean, short, clean_md, short_md = cb.shortcut(state, key, True, "laterality_marker", "top_left", 0.2,
+    state, clean, short, clean_md, short_md = cb.shortcut(state, key, True, "laterality_marker", "top_left", 20,
                                                           "gradcam")
     assert Image.open(clean).size == Image.open(short).size
     assert "on the artefact" in clean_md and "Model trained with the artefact" in short_md
-    moved = cb.shortcut(state, key, True, "laterality_marker", "bottom_right", 0.2, "gradcam")[0].comparison
+    moved = cb.shortcut(state, key, True, "laterality_marker", "bottom_right", 20, "gradcam")[0].comparison
     assert moved.mask[-8:, -8:].any() and not moved.mask[:8, :8].any()
-    removed = cb.shortcut(state, key, False, "laterality_marker", "top_left", 0.2, "saliency")
+    removed = cb.shortcut(state, key, False, "laterality_marker", "top_left", 20, "saliency")
     assert "on the artefact" not in removed[3] and not removed[0].comparison.mask.any()
-    assert cb.shortcut(new_state("en"), key, True, "ruler", "top", 0.2, "gradcam")[3] == t("error.no_image", "en")
+    assert cb.shortcut(new_state("en"), key, True, "ruler", "top", 20, "gradcam")[3] == t("error.no_image", "en")
     assert "test-set table is not computed" in cb.table(state, key)
 
 
@@ -263,7 +263,7 @@ def test_app_without_models_or_cases_still_builds(tmp_path: Path) -> None:
     assert error is None
     assert "No model found" in cb.explore(state, None, ["gradcam"], 0.5, "positive")[1]
     assert cb.quiz_next(state)[2] == t("quiz.unavailable", "en")
-    assert cb.shortcut(state, None, True, "ruler", "top", 0.2, "gradcam")[3] == t("shortcut.no_pair", "en")
+    assert cb.shortcut(state, None, True, "ruler", "top", 20, "gradcam")[3] == t("shortcut.no_pair", "en")
 
 
 @pytest.mark.data

@@ -142,7 +142,7 @@ TEXT: dict[str, dict[str, str]] = {
     "shortcut.add": {"en": "Add the artefact", "fr": "Ajouter l'artefact"},
     "shortcut.artefact": {"en": "Artefact", "fr": "Artefact"},
     "shortcut.position": {"en": "Where", "fr": "Position"},
-    "shortcut.scale": {"en": "Size (fraction of the image side)", "fr": "Taille (fraction du côté de l'image)"},
+    "shortcut.scale": {"en": "Size (% of the image side)", "fr": "Taille (% du côté de l'image)"},
     "shortcut.method": {"en": "Method", "fr": "Méthode"},
     "shortcut.run": {"en": "Compare the two models", "fr": "Comparer les deux modèles"},
     "shortcut.clean_model": {"en": "Model trained without the artefact", "fr": "Modèle entraîné sans l'artefact"},

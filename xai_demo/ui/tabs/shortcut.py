@@ -24,8 +24,8 @@ from ..text import artefact_name, t
 class ShortcutHandlers(Handlers):
     def shortcut(self, session: Session, pair_key: str, add: bool, artefact: str, position: str, scale: float,
                  method: str) -> tuple[Session, Image.Image | None, Image.Image | None, str, str]:
-        """Both models on the current image with or without the artefact: (session, clean picture, shortcut
-        picture, clean markdown, shortcut markdown)."""
+        """Both models on the current image with or without the artefact (``scale``: its size in percent of the
+        image side): (session, clean picture, shortcut picture, clean markdown, shortcut markdown)."""
         lang = session.lang
         pair = self.ctx.pair(pair_key)
         if pair is None:
@@ -33,7 +33,7 @@ class ShortcutHandlers(Handlers):
         if session.image is None:
             return session, None, None, t("error.no_image", lang), ""
         options = dict(pair.shortcut.options) if artefact == pair.shortcut.artefact else {}
-        settings = logic.ArtefactSettings(artefact if add else None, position, scale, options)
+        settings = logic.ArtefactSettings(artefact if add else None, position, scale / 100 if scale else None, options)
         try:
             comparison = logic.compare(pair, session.image, settings, method)
         except ValueError as exc:
@@ -106,7 +106,7 @@ def build(page: Page) -> None:
                             label="shortcut.artefact", choices=artefact_choices)
                 pos_dd = tr(gr.Dropdown(_position_choices(lang), value="top_left", label=t("shortcut.position", lang),
                                         elem_id="position"), label="shortcut.position", choices=_position_choices)
-                scale_sl = tr(gr.Slider(0.05, 0.4, value=0.15, step=0.01, label=t("shortcut.scale", lang),
+                scale_sl = tr(gr.Slider(5, 40, value=15, step=1, label=t("shortcut.scale", lang),
                                         elem_id="scale", elem_classes=["xai-advanced"]), label="shortcut.scale")
                 sc_method = tr(gr.Dropdown(logic.method_choices(lang), value="gradcam",
                                            label=t("shortcut.method", lang), elem_id="shortcut-method"),
