@@ -256,12 +256,12 @@ def test_shortcut_lab_and_sanity_check(page) -> None:
                            timeout=TIMEOUT)
     _tab(page, "Sanity check")
     page.locator("#sanity-run").click()
-    page.wait_for_function("() => document.querySelector('#sanity-text').innerText.includes('Spearman')",
+    page.wait_for_function("() => document.querySelector('#sanity-text').innerText.includes('Randomised')",
                            timeout=TIMEOUT)
     assert page.locator("#sanity-maps img").count() == 1
     page.locator("#stage input[type=number]").fill("1")
     page.locator("#stage input[type=number]").press("Enter")
-    page.wait_for_function("() => /so far: head\\.?$/m.test(document.querySelector('#sanity-text').innerText)",
+    page.wait_for_function("() => document.querySelector('#sanity-text').innerText.includes('Randomised: the last')",
                            timeout=TIMEOUT)
 
 
