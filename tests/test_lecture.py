@@ -158,7 +158,7 @@ def test_2_7_training_shows_progress_then_explains_its_result(browser, server) -
     assert box is not None and box["height"] >= 20 and in_view(page, "#train-progress", unscrolled=False)
     result = wait_text(page, "#train-text", "Done in", timeout=240_000)
     assert re.search(r"epoch \d of \d, \d+% done", " ".join(page.evaluate("window.xaiTrainTexts")))
-    assert "artefact" in result and "pneumonias" in result and "without the artefact" in result
+    assert "pneumonias" in result and re.search("learned the artefact|did not lean on the artefact", result)
     close(page)
 
 
@@ -337,7 +337,7 @@ def test_french_walk_has_no_english_left(browser, server) -> None:
         text = page.evaluate("""() => {  // the page's words, without Gradio's transient timers and the editor's zoom
             let text = document.querySelector('.gradio-container').innerText;
             for (const e of document.querySelectorAll('[data-testid="status-tracker"], #editor')) {
-                text = text.split(e.innerText).join(' ');
+                if (e.innerText.trim()) { text = text.split(e.innerText).join(' '); }
             }
             return text;
         }""")

@@ -64,10 +64,11 @@ def test_sanity_story_names_the_failing_methods_first() -> None:
     text = sanity_story(_result(), 1, "en")
     first = text.split("\n")[0]
     assert first.startswith("**Randomised: the last layer.** Guided Backprop and Saliency still draw")
-    assert "Grad-CAM changes with the model" in text
+    assert "Grad-CAM changes with the model: it depends on what it learned" in text
     assert "head" not in text and "features" not in text
     fr = sanity_story(_result(), 1, "fr")
     assert "Rétropropagation guidée et Saillance (gradient) dessinent encore" in fr and "0,95" in fr
+    assert "Grad-CAM change avec le modèle\u00a0: elle dépend de ce qu'il a appris" in fr
     assert "every map changes" in sanity_story(_result(), 3, "en").lower()
 
 

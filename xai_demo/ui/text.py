@@ -231,7 +231,7 @@ TEXT: dict[str, dict[str, str]] = {
     "sanity.fail": {"en": "Barely changes: it is not explaining the model!",
                     "fr": "Change à peine : elle n'explique pas le modèle !"},
     "sanity.col_trained": {"en": "trained model", "fr": "modèle entraîné"},
-    "sanity.col_random": {"en": "{k} layer(s) randomised", "fr": "{k} couche(s) randomisée(s)"},
+    "sanity.col_random": {"en": "randomised: {stage}", "fr": "randomisé : {stage}"},
     # ------------------------------------------------------------------ train
     "train.intro": {
         "en": "Plant a shortcut yourself: choose an artefact and how often it comes with pneumonia in the "
@@ -484,13 +484,13 @@ TEXT.update({
     "sanity.draw_one": {"en": "draws", "fr": "dessine"},
     "sanity.draw_many": {"en": "draw", "fr": "dessinent"},
     "sanity.changed": {
-        "en": "{methods} {verb} with the model: {pronoun} depend on what it learned, as a map should.",
-        "fr": "{methods} {verb} avec le modèle : {pronoun} dépend de ce qu'il a appris, comme il se doit.",
+        "en": "{methods} {verb} with the model: {pronoun} on what it learned, as a map should.",
+        "fr": "{methods} {verb} avec le modèle : {pronoun} de ce qu'il a appris, comme il se doit.",
     },
     "sanity.change_one": {"en": "changes", "fr": "change"},
     "sanity.change_many": {"en": "change", "fr": "changent"},
-    "sanity.it": {"en": "it does", "fr": "elle"},
-    "sanity.they": {"en": "they", "fr": "elles"},
+    "sanity.it": {"en": "it depends", "fr": "elle dépend"},
+    "sanity.they": {"en": "they depend", "fr": "elles dépendent"},
     "sanity.all_change": {
         "en": "**Randomised: {stage}.** Every map changes: each method depends on the model here.",
         "fr": "**Randomisé : {stage}.** Toutes les cartes changent : chaque méthode dépend ici du modèle.",

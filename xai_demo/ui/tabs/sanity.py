@@ -50,7 +50,8 @@ class SanityHandlers(Handlers):
         panels = [overlay(image, result.maps[m][k], size=PANEL, legend=False, alpha=0.7, mode="absolute")
                   for m in result.methods for k in (0, stage)]
         names = [method_name(m, lang) for m in result.methods]
-        picture = grid(panels, 2, titles=[t("sanity.col_trained", lang), stage_name(stage, n, lang).capitalize()],
+        titles = [t("sanity.col_trained", lang), t("sanity.col_random", lang, stage=stage_name(stage, n, lang))]
+        picture = grid(panels, 2, titles=titles,
                        row_titles=[name.replace(" (", "\n(") for name in names])
         return self.out(picture), sanity_story(result, stage, lang)
 
