@@ -197,7 +197,10 @@ def test_upload_a_good_then_a_bad_image(page, tmp_path: Path) -> None:
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
     page.locator("#upload input[type=file]").set_input_files(str(bad))
     page.get_by_text(re.compile("could not be used")).first.wait_for(timeout=TIMEOUT)
-    page.locator("#explain").click()  # the app still works for this user
+    page.locator("#explain").click()  # nothing of the previous image is explained again (issue 13, point 8)
+    page.wait_for_function("() => document.querySelector('#prediction-text').innerText.includes('Pick a case')",
+                           timeout=TIMEOUT)
+    page.locator("#next-case").click()  # the app still works for this user
     page.wait_for_selector("#maps img", timeout=TIMEOUT)
 
 
@@ -252,7 +255,7 @@ def test_shortcut_lab_and_sanity_check(page) -> None:
     page.wait_for_function("(src) => document.querySelector('#shortcut-picture img').src !== src", arg=before,
                            timeout=TIMEOUT)  # moving the marker re-runs both models
     page.locator("#add-artefact input").uncheck()
-    page.wait_for_function("() => !document.querySelector('#clean-text').innerText.includes('artefact')",
+    page.wait_for_function("() => !document.querySelector('#clean-text').innerText.includes('on the artefact')",
                            timeout=TIMEOUT)
     _tab(page, "Sanity check")
     page.locator("#sanity-run").click()
