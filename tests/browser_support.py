@@ -3,6 +3,7 @@ a request router that keeps pages on this machine, and ``xai-demo serve`` run as
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import shutil
@@ -10,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -119,3 +120,24 @@ def open_page(browser, url: str, width: int = 1400, height: int = 1000, locale: 
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(url)
     return WatchedPage(page, offline, errors)
+
+
+@contextlib.contextmanager
+def launched_browser() -> Iterator:
+    """Debian's Chromium under Playwright for a test module; skips locally and fails in CI when missing."""
+    import pytest
+
+    in_ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+    chromium = chromium_path()
+    if chromium is None:
+        if in_ci:
+            pytest.fail("no Chromium binary (CI must run the browser tests)")
+        pytest.skip("no Chromium binary (apt-get install chromium)")
+    if not in_ci:
+        pytest.importorskip("playwright.sync_api")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

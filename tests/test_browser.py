@@ -2,32 +2,27 @@
 
 Needs Playwright (python) and a Chromium binary ($XAI_DEMO_CHROMIUM, else /usr/bin/chromium or chromium on
 PATH); without them these tests skip locally and fail in CI (CI=true). Two tiny models are trained on the real
-PneumoniaMNIST data for the session. Set XAI_DEMO_SCREENSHOTS=<folder> (and optionally XAI_DEMO_SCREENSHOT_MODELS
-to a models folder) to also write screenshots of every tab, normal and lecture mode.
+PneumoniaMNIST data for the session. The README's screenshots come from tests/test_offline_walk.py and
+tests/test_lecture.py (the out-of-the-box app).
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import re
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse
 
 import numpy as np
 import pytest
+from browser_support import CHROMIUM_ARGS, chromium_path, open_page
 from PIL import Image
 
 pytestmark = [pytest.mark.browser, pytest.mark.data]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 TIMEOUT = 60_000  # ms
 
 
@@ -38,12 +33,10 @@ def _missing(message: str) -> None:
 
 
 def _chromium() -> str:
-    for candidate in (os.environ.get("XAI_DEMO_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                      shutil.which("chromium-browser")):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    _missing("no Chromium binary (apt-get install chromium, or set $XAI_DEMO_CHROMIUM)")
-    raise AssertionError  # unreachable
+    found = chromium_path()
+    if found is None:
+        _missing("no Chromium binary (apt-get install chromium, or set $XAI_DEMO_CHROMIUM)")
+    return found
 
 
 def _serve(models: Path, data_root: Path, lang: str = "en", lecture: bool = False):
@@ -99,37 +92,13 @@ def browser(chromium: str):
         b.close()
 
 
-class Offline:
-    """Routes every request of a page: loopback ones continue, any other is recorded and aborted."""
-
-    def __init__(self) -> None:
-        self.external: list[str] = []
-
-    def __call__(self, route) -> None:
-        url = route.request.url
-        host = urlparse(url).hostname
-        if url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
-            route.continue_()
-        else:
-            self.external.append(url)
-            route.abort()
-
-
 @pytest.fixture()
 def page(browser, server: str):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-GB")
-    offline = Offline()
-    context.route("**/*", offline)
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.goto(server)
-    pg.wait_for_selector("#maps img", timeout=TIMEOUT)  # the first case is explained on load
-    pg.offline = offline
-    yield pg
-    context.close()
-    assert offline.external == [], f"requests left the machine: {offline.external}"
-    assert errors == [], f"JavaScript errors: {errors}"
+    watched = open_page(browser, server)
+    watched.page.wait_for_selector("#maps img", timeout=TIMEOUT)  # the first case is explained on load
+    yield watched.page
+    watched.page.context.close()
+    watched.check()
 
 
 def _tab(page, name: str) -> None:
@@ -325,75 +294,12 @@ def test_lecture_mode_hides_advanced_controls(page) -> None:
 
 def test_users_do_not_see_each_others_models(browser, server: str, page) -> None:
     """A second browser context (another user) gets the shared models only."""
-    context = browser.new_context()
-    offline = Offline()
-    context.route("**/*", offline)
-    other = context.new_page()
-    other.goto(server)
+    watched = open_page(browser, server)
+    other = watched.page
     other.wait_for_selector("#maps img", timeout=TIMEOUT)
     other.locator("#model input").click()
     other.locator("#model [role=option]").first.wait_for(timeout=TIMEOUT)
     options = other.locator("#model [role=option]").all_inner_texts()
     assert options and not any("Your model" in o for o in options)
-    context.close()
-    assert offline.external == []
-
-
-# ----------------------------------------------------------------------------- screenshots (opt-in)
-
-
-@pytest.mark.skipif(not os.environ.get("XAI_DEMO_SCREENSHOTS"), reason="set XAI_DEMO_SCREENSHOTS=<folder>")
-def test_screenshots(browser, models: Path, data_root: Path) -> None:
-    out = Path(os.environ["XAI_DEMO_SCREENSHOTS"])
-    out.mkdir(parents=True, exist_ok=True)
-    folder = Path(os.environ.get("XAI_DEMO_SCREENSHOT_MODELS") or models)
-    for lecture in (False, True):
-        demo, url = _serve(folder, data_root, lecture=lecture)
-        try:
-            _shoot(browser, url, out, "lecture" if lecture else "normal")
-        finally:
-            demo.xai_callbacks.stop_warm_up.set()
-            demo.close()
-
-
-def _shoot(browser, url: str, out: Path, suffix: str) -> None:
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    context = browser.new_context(viewport={"width": 1200, "height": 900}, device_scale_factor=1)
-    offline = Offline()
-    context.route("**/*", offline)
-    pg = context.new_page()
-    pg.goto(url)
-    pg.wait_for_selector("#maps img", timeout=TIMEOUT)
-
-    def wait(js: str, timeout: int = 20_000) -> None:
-        pg.wait_for_function(js, timeout=timeout)
-
-    steps = {
-        "explore": lambda: None,
-        "shortcut": lambda: (pg.locator("#compare").click(),
-                             wait("() => document.querySelector('#shortcut-picture img')"),
-                             pg.locator("#table-btn").click() if pg.locator("#table-btn").is_visible() else None,
-                             wait("() => document.querySelector('#table').innerText.includes('AUC')", 180_000)),
-        "sanity": lambda: (pg.locator("#sanity-run").click(), wait("() => document.querySelector('#sanity-maps img')")),
-        "train": lambda: None,
-        "quiz": lambda: (pg.locator("#quiz-next").click(), wait("() => document.querySelector('#quiz-picture img')"),
-                         pg.locator("#quiz-artefact").click(),
-                         wait("() => document.querySelector('#quiz-reveal').innerText.length > 0")),
-        "about": lambda: None,
-    }
-    for name, action in steps.items():
-        pg.locator(f"#tab-{name}-button").click()
-        with contextlib.suppress(PlaywrightTimeout):  # without a model pair some tabs only say how to get one
-            action()
-        pg.locator(f"#tab-{name}").wait_for(state="visible", timeout=TIMEOUT)
-        pg.wait_for_function("() => !document.querySelector('.progress-text, .eta-bar')", timeout=TIMEOUT)
-        pg.evaluate("window.scrollTo(0, 0)")
-        path = out / f"{name}_{suffix}.png"
-        pg.screenshot(path=str(path), full_page=True)
-        picture = Image.open(path).convert("RGB")
-        picture = picture.crop((0, 0, picture.width, min(picture.height, 1400)))
-        picture.resize((picture.width * 2 // 3, picture.height * 2 // 3), Image.Resampling.LANCZOS).quantize(
-            colors=256).save(path, optimize=True)
-    context.close()
-    assert offline.external == []
+    other.context.close()
+    watched.check()

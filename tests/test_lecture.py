@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser_support import CHROMIUM_ARGS, Offline, ServerProcess, chromium_path, start_server
+from browser_support import Offline, ServerProcess, launched_browser, start_server
 from PIL import Image
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -45,17 +45,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 @pytest.fixture(scope="module")
 def browser():
-    chromium = chromium_path()
-    if chromium is None:
-        if IN_CI:
-            pytest.fail("no Chromium binary (CI must run the browser tests)")
-        pytest.skip("no Chromium binary (apt-get install chromium)")
-    if not IN_CI:
-        pytest.importorskip("playwright.sync_api")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        yield p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+    with launched_browser() as b:
+        yield b
 
 
 def open_page(browser, server: ServerProcess, size: str = "1920x1080", locale: str = "en-GB", query: str = ""):

@@ -15,11 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM_ARGS, ServerProcess, chromium_path, open_page, start_server
+from browser_support import ServerProcess, launched_browser, open_page, start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TIMEOUT = 90_000  # ms, for the first computations of a fresh server on a busy machine
 
 
@@ -37,20 +36,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 @pytest.fixture(scope="module")
 def page(server: ServerProcess):
-    chromium = chromium_path()
-    if chromium is None:
-        if IN_CI:
-            pytest.fail("no Chromium binary (CI must run the browser tests)")
-        pytest.skip("no Chromium binary (apt-get install chromium)")
-    if not IN_CI:
-        pytest.importorskip("playwright.sync_api")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+    with launched_browser() as browser:
         watched = open_page(browser, server.url)
         yield watched.page
-        browser.close()
         watched.check()
 
 
@@ -134,7 +122,7 @@ def test_the_server_refuses_outside_connections(tmp_path: Path) -> None:
 
 # ----------------------------------------------------------------------------- screenshots for the README (opt-in)
 
-SHOT_VIEWPORTS = {"normal": (1400, 1000), "lecture": (1920, 1080)}
+SHOT_VIEWPORT = (1400, 1000)  # lecture mode is shot at projector sizes by tests/test_lecture.py
 IMAGES_LOADED = "() => [...document.images].every((i) => i.complete)"
 
 
@@ -160,33 +148,29 @@ def _shoot_tab(page, name: str) -> None:
 
 @pytest.mark.skipif(not os.environ.get("XAI_DEMO_SCREENSHOTS"), reason="set XAI_DEMO_SCREENSHOTS=<folder>")
 @pytest.mark.parametrize("lang", ["en", "fr"])
-@pytest.mark.parametrize("mode", ["normal", "lecture"])
-def test_screenshots(tmp_path: Path, lang: str, mode: str) -> None:
+def test_screenshots(tmp_path: Path, lang: str) -> None:
     """Every tab of the out-of-the-box app (embedded set, committed models), as PNGs for docs/."""
     from PIL import Image
-    from playwright.sync_api import sync_playwright
 
     out = Path(os.environ["XAI_DEMO_SCREENSHOTS"])
     out.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k != "XAI_DEMO_DATA"}
     env["XAI_DEMO_CACHE"] = str(tmp_path / "cache")
-    server = start_server(["--lang", lang, *(["--lecture"] if mode == "lecture" else [])], env=env)
-    width, height = SHOT_VIEWPORTS[mode]
+    server = start_server(["--lang", lang], env=env)
+    width, height = SHOT_VIEWPORT
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        with launched_browser() as browser:
             page = browser.new_page(viewport={"width": width, "height": height})
             page.goto(server.url)
             page.wait_for_selector("#maps img", timeout=TIMEOUT)
             for name in ("explore", "shortcut", "sanity", "train", "quiz", "about"):
                 _shoot_tab(page, name)
                 page.evaluate("window.scrollTo(0, 0)")
-                path = out / f"{name}_{mode}_{lang}.png"
+                path = out / f"{name}_normal_{lang}.png"
                 page.screenshot(path=str(path))
                 picture = Image.open(path).convert("RGB")
                 scale = 1200 / picture.width
                 picture = picture.resize((1200, round(picture.height * scale)), Image.Resampling.LANCZOS)
                 picture.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
-            browser.close()
     finally:
         server.stop()
