@@ -160,7 +160,8 @@ def test_screenshots(tmp_path: Path, lang: str) -> None:
     width, height = SHOT_VIEWPORT
     try:
         with launched_browser() as browser:
-            page = browser.new_page(viewport={"width": width, "height": height})
+            page = browser.new_page(viewport={"width": width, "height": height},
+                                    locale="fr-FR" if lang == "fr" else "en-GB")  # as a French student's browser
             page.goto(server.url)
             page.wait_for_selector("#maps img", timeout=TIMEOUT)
             for name in ("explore", "shortcut", "sanity", "train", "quiz", "about"):

@@ -49,3 +49,13 @@ def test_no_healthy_model_wording() -> None:
         assert "modèle sain" not in entry.get("fr", "").lower() and "sain :" not in entry.get("fr", "")
     assert t("shortcut.clean_model", "fr") == "Modèle entraîné sans l'artefact"
     assert t("shortcut.clean_model", "en") == "Model trained without the artefact"
+
+
+def test_french_upload_text_survives_gradios_css_scoping() -> None:
+    """Gradio prefixes custom CSS with `.gradio-container .contain`, so a rule keyed on `body` never matches
+    (the French page showed Gradio's English drop text); the French rule keys on the page's lang instead."""
+    from xai_demo.ui.style import upload_css
+
+    rules = [line for line in upload_css().splitlines() if "::after" in line]
+    french = next(r for r in rules if "Déposez" in r)
+    assert french.startswith("#upload:lang(fr) ") and "body" not in french and "html" not in french

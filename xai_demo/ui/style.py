@@ -75,7 +75,9 @@ def upload_css() -> str:
     return "\n".join([
         '#upload [data-testid="upload-text"] { font-size: 0 !important; }',  # Gradio's own words: text nodes
         rule.format(text=t("cases.drop", "en")),
-        rule.format(text=t("cases.drop", "fr")).replace("#upload", "body.xai-fr #upload"),
+        # :lang(fr) follows <html lang>, set by the language scripts; a `body.xai-fr` selector would not work:
+        # Gradio scopes custom CSS under `.gradio-container .contain`, where no body element can match
+        rule.format(text=t("cases.drop", "fr")).replace("#upload", "#upload:lang(fr)"),
     ])
 
 
