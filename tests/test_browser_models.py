@@ -3,15 +3,13 @@ passed in memory to ``build_app(models=...)``; each is picked in Explore, with a
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
-from browser_support import CHROMIUM_ARGS, chromium_path, open_page, start_server
+from browser_support import launched_browser, open_page, start_server
 
 pytestmark = pytest.mark.browser
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TIMEOUT = 120_000  # ms: two shared cores
 PLUGIN = '''
 from torch import nn
@@ -30,25 +28,10 @@ def browser_plugin_net(num_classes, in_channels=3, input_size=48):
 '''
 
 
-def _missing(message: str) -> None:
-    if IN_CI:
-        pytest.fail(message + " (CI must run the browser tests)")
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def browser():
-    path = chromium_path()
-    if path is None:
-        _missing("no Chromium binary (apt-get install chromium, or set $XAI_DEMO_CHROMIUM)")
-    if not IN_CI:
-        pytest.importorskip("playwright.sync_api")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+    with launched_browser() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
