@@ -89,3 +89,20 @@ def test_real_kermany_folder(kermany_test_128) -> None:
     assert ds.class_names == ("NORMAL", "PNEUMONIA") and list(ds.class_counts()) == [234, 390]
     assert ds.images.shape == (624, 128, 128)
     assert 60 < ds.images.mean() < 200  # real radiographs, not blank
+
+
+def test_patient_split_keeps_every_patient_on_one_side() -> None:
+    from xai_demo.data import grouped_split, patient_id
+
+    assert patient_id("train/PNEUMONIA/person123_bacteria_456.jpeg") == "person123"
+    assert patient_id("NORMAL2-IM-1427-0001.jpeg") == "NORMAL2-IM-1427"
+    assert patient_id("IM-0115-0001.jpeg") == "IM-0115"
+    assert patient_id("scan_7.png") == "scan_7"  # no known pattern: every file is its own patient
+    groups = [f"p{i // 3}" for i in range(300)]  # 100 patients with 3 images each
+    labels = np.array([int(i // 3 < 70) for i in range(300)])
+    kept, held = grouped_split(labels, groups, 0.1, seed=4)
+    assert np.array_equal(np.sort(np.concatenate([kept, held])), np.arange(300))
+    assert not {groups[i] for i in kept} & {groups[i] for i in held}
+    assert 25 <= len(held) <= 36 and set(labels[held]) == {0, 1}
+    again = grouped_split(labels, groups, 0.1, seed=4)
+    assert np.array_equal(held, again[1])

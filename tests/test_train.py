@@ -73,3 +73,39 @@ def test_class_imbalance_is_balanced_in_the_loss(monkeypatch, tmp_path) -> None:
     monkeypatch.setattr(train_module, "load_splits", lambda cfg: {"train": ds, "val": ds, "test": ds})
     ck = train(TrainConfig(dataset="synthetic", size=16, epochs=4, augment=False, lr=1e-2))
     assert ck.metrics["test"]["specificity"] > 0.5
+
+
+def test_recipe_options_are_seeded_and_reproducible(monkeypatch) -> None:
+    """Stronger augmentation, gamma, flips, EMA and a width: the same seed gives the same weights, the card's
+    command carries every option, and a run can leave the test split unscored."""
+    from xai_demo import train as train_module
+    from xai_demo.data import ImageArrayDataset
+
+    rng = np.random.default_rng(0)
+    labels = np.array([0, 1] * 40)
+    images = rng.integers(0, 200, (80, 16, 16)).astype(np.uint8)
+    images[labels == 1, 6:10, 6:10] = 255
+    ds = ImageArrayDataset(images, labels, ("neg", "pos"), "synthetic")
+    monkeypatch.setattr(train_module, "load_splits", lambda cfg: {"train": ds, "val": ds, "test": ds})
+    cfg = TrainConfig(dataset="synthetic", size=16, epochs=2, batch_size=16, augment_strength=2.0, gamma=0.3,
+                      hflip=0.5, ema=0.9, width=8, val_split="patient")
+    a, b = train(cfg), train(cfg, score_test=False)
+    for key, value in a.model.net.state_dict().items():
+        assert torch.equal(value, b.model.net.state_dict()[key]), key
+    assert b.metrics["test"] is None and a.metrics["test"]["n"] == 80
+    assert a.model.spec.arch_kwargs == (("width", 8),)
+    command = cfg.command("m.pt")
+    for flag in ("--augment-strength 2.0", "--gamma 0.3", "--hflip 0.5", "--ema 0.9", "--width 8",
+                 "--val-split patient"):
+        assert flag in command
+    assert "--hflip" not in TrainConfig().command("m.pt")
+    with pytest.raises(Exception, match="score_test"):
+        train(cfg, out="never.pt", score_test=False)
+
+
+def test_stronger_augmentation_moves_pictures_further() -> None:
+    ys, xs = torch.meshgrid(torch.linspace(0, 1, 32), torch.linspace(0, 1, 32), indexing="ij")
+    x = (0.15 + 0.7 * xs * (1 - 0.5 * ys)).expand(64, 1, 32, 32).clone()
+    mild = (augment_batch(x, torch.Generator().manual_seed(0)) - x).abs().mean()
+    strong = (augment_batch(x, torch.Generator().manual_seed(0), strength=2.0, gamma=0.3) - x).abs().mean()
+    assert strong > mild

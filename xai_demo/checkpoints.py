@@ -272,15 +272,18 @@ def model_card(checkpoint: Checkpoint, command: str = "") -> str:
             f"{_pct(cfg.get('confound'))}% of {spec.class_names[1]} and {_pct(cfg.get('confound_negative'))}% of "
             f"{spec.class_names[0]} training and validation images. **This model is deliberately biased: "
             "for teaching only.**")
+    load = metrics.get("load_average")
     lines.append(f"- **Seed**: {cfg.get('seed')}; epochs {cfg.get('epochs')}; "
-                 f"trained in {metrics.get('train_seconds', 'n/a')} s on {metrics.get('machine', 'n/a')}")
+                 f"trained in {metrics.get('train_seconds', 'n/a')} s on {metrics.get('machine', 'n/a')}"
+                 + (f" (1-min load average {load[0]:.1f} at start, {load[1]:.1f} at end)" if load else ""))
     if command:
         lines += ["", "Reproduce with:", "", f"    {command}"]
     if spec.threshold is None:
         lines += ["", f"Decision threshold on P({spec.class_names[1]}): 0.5 (none was chosen on validation data).", ""]
     else:
+        carved = "carved from train, patient-disjoint" if cfg.get("val_split") == "patient" else "carved from train"
         lines += ["", f"Decision threshold on P({spec.class_names[1]}): {spec.threshold:.3f}, chosen on the "
-                  "validation split (carved from train), never on test.", ""]
+                  f"validation split ({carved}), never on test.", ""]
     lines += ["| split | n | accuracy | AUC | sensitivity | specificity |", "|---|---|---|---|---|---|"]
     for split, m in (("validation", val), ("test", test)):
         if m:

@@ -87,21 +87,56 @@ def _parse_options(pairs: Sequence[str]) -> dict[str, str | float | int | bool]:
     return out
 
 
+def card_command(card: str | Path) -> list[str]:
+    """The arguments of the ``xai-demo train`` command written under "Reproduce with:" in a model card.
+
+    Raises:
+        ConfigError: the card has no such command.
+    """
+    import shlex
+
+    lines = Path(card).read_text(encoding="utf-8").splitlines()
+    for i, line in enumerate(lines):
+        if line.strip() == "Reproduce with:":
+            command = next((x.strip() for x in lines[i + 1:] if x.strip()), "")
+            if command.startswith("xai-demo train "):
+                return shlex.split(command)[1:]
+    raise ConfigError(f"{card} has no 'Reproduce with:' xai-demo train command")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from .checkpoints import model_card
     from .fileio import atomic_write_text
     from .train import TrainConfig, train
 
+    if args.from_card:
+        argv = card_command(args.from_card)
+        if "--from-card" in argv:
+            raise ConfigError(f"{args.from_card}: its command must not itself name a card")
+        sub_args = build_parser().parse_args(argv)
+        sub_args.data_root = sub_args.data_root or args.data_root
+        return cmd_train(sub_args)
+    if not args.out:
+        raise ConfigError("xai-demo train needs --out (or --from-card)")
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     cfg = TrainConfig(
         dataset=args.data, size=args.size, arch=args.arch, epochs=args.epochs, seed=args.seed,
         batch_size=args.batch_size, lr=args.lr, limit=args.limit, data_root=args.data_root,
-        label_smoothing=args.label_smoothing, erase=args.erase,
+        label_smoothing=args.label_smoothing, erase=args.erase, weight_decay=args.weight_decay,
+        val_split=args.val_split, width=args.width, augment_strength=args.augment_strength, gamma=args.gamma,
+        hflip=args.hflip, ema=args.ema,
         artefact=args.artefact, confound=args.confound, confound_negative=args.confound_negative,
         artefact_options=tuple(sorted(_parse_options(args.artefact_option).items())),
     )
     checkpoint = train(cfg, out=args.out)
     card = Path(args.out).with_suffix(".md")
-    atomic_write_text(card, model_card(checkpoint, cfg.command(args.out)))
+    command = cfg.command(args.out)
+    if args.threads:  # results depend (slightly) on the number of threads: keep it in the command
+        command = command.replace(" --out ", f" --threads {args.threads} --out ")
+    atomic_write_text(card, model_card(checkpoint, command))
     summary = {"checkpoint": str(args.out), "card": str(card), "train_seconds": checkpoint.metrics["train_seconds"],
                "test": checkpoint.metrics["test"]}
     print(json.dumps(summary))
@@ -296,6 +331,20 @@ def _add_train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--erase", type=float, default=D.erase,
                    help="probability of random erasing per training image (default: %(default)s)")
     p.add_argument("--limit", type=int, default=D.limit, help="use at most N train and val images (0: all)")
+    p.add_argument("--weight-decay", type=float, default=D.weight_decay,
+                   help="AdamW weight decay (default: %(default)s)")
+    p.add_argument("--val-split", default=D.val_split, choices=["stratified", "patient"],
+                   help="carve val from train image by image or patient by patient (default: %(default)s)")
+    p.add_argument("--width", type=int, default=D.width,
+                   help="channels of the first block (0: the architecture's default; default: %(default)s)")
+    p.add_argument("--augment-strength", type=float, default=D.augment_strength,
+                   help="multiplier of the geometric and intensity augmentation ranges (default: %(default)s)")
+    p.add_argument("--gamma", type=float, default=D.gamma,
+                   help="random gamma correction exp(U(-g, g)) during training, 0 = off (default: %(default)s)")
+    p.add_argument("--hflip", type=float, default=D.hflip,
+                   help="probability of a left-right mirror per training image (default: %(default)s)")
+    p.add_argument("--ema", type=float, default=D.ema,
+                   help="decay of an exponential moving average of the weights, 0 = off (default: %(default)s)")
     p.add_argument("--artefact", default=D.artefact, choices=list_artefacts(),
                    help="inject this artefact into the training data (shortcut experiments)")
     p.add_argument("--artefact-option", action="append", default=[], metavar="NAME=VALUE",
@@ -304,7 +353,12 @@ def _add_train_parser(sub: argparse._SubParsersAction) -> None:
                    help="P(artefact | positive class) in [0, 1] (default: %(default)s)")
     p.add_argument("--confound-negative", type=float, default=D.confound_negative,
                    help="P(artefact | negative class) in [0, 1] (default: %(default)s)")
-    p.add_argument("--out", required=True, help="checkpoint path to write, e.g. models/my_model.pt")
+    p.add_argument("--threads", type=int, default=0,
+                   help="torch threads (0: torch's default); floating-point sums, hence weights, depend on it")
+    p.add_argument("--out", help="checkpoint path to write, e.g. models/my_model.pt (its card goes beside it)")
+    p.add_argument("--from-card", metavar="CARD",
+                   help="rerun the command written in a model card, e.g. models/cxr_clean_128.md (other "
+                        "options are ignored, except --data-root)")
     p.set_defaults(func=cmd_train)
 
 

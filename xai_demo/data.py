@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import struct
 import zipfile
 from collections.abc import Callable
@@ -112,6 +113,45 @@ def stratified_split(
     held_out = np.sort(np.concatenate(held))
     kept = np.setdiff1d(np.arange(len(labels)), held_out)
     return kept, held_out
+
+
+_PATIENT_PATTERNS = (
+    re.compile(r"^(person\d+)_"),  # Kermany pneumonia: person123_bacteria_456.jpeg
+    re.compile(r"^((?:NORMAL2-)?IM-\d+)-"),  # Kermany normal: IM-0115-0001.jpeg, NORMAL2-IM-1427-0001.jpeg
+)
+
+
+def patient_id(file: str) -> str:
+    """The patient a file belongs to, from its name (Kermany's naming); the file stem when no pattern fits."""
+    name = Path(file).name
+    for pattern in _PATIENT_PATTERNS:
+        match = pattern.match(name)
+        if match:
+            return match.group(1)
+    return Path(name).stem
+
+
+def grouped_split(
+    labels: np.ndarray, groups: list[str] | tuple[str, ...], fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split indices into (kept, held_out), every group (patient) wholly on one side, seeded.
+
+    Per class, the groups whose images carry that label are shuffled and held out until ``fraction`` of
+    the class's images are held out, so the split stays close to stratified.
+    """
+    rng = np.random.default_rng(seed)
+    groups = np.asarray(groups)
+    held = np.zeros(len(labels), bool)
+    for cls in np.unique(labels):
+        in_class = labels == cls
+        names = np.unique(groups[in_class])
+        rng.shuffle(names)
+        target = max(1, round(fraction * in_class.sum())) if fraction > 0 else 0
+        for name in names:
+            if (held & in_class).sum() >= target:
+                break
+            held |= groups == name
+    return np.flatnonzero(~held), np.flatnonzero(held)
 
 
 # ----------------------------------------------------------------------------- dataset registry
@@ -426,13 +466,16 @@ def load_dataset(
     *,
     val_fraction: float = 0.1,
     seed: int = 0,
+    val_split: str = "stratified",
 ) -> ImageArrayDataset:
     """Load a registered dataset by name, or an image folder by path, at ``size`` px.
 
     Args:
         source: a name from :func:`list_datasets` or a folder laid out as ``<split>/<CLASS>/*.jpg``.
         split: "train", "val" or "test". For datasets without an official validation split, "train"
-            and "val" are a stratified ``val_fraction`` split of the train folder, fixed by ``seed``.
+            and "val" are a stratified ``val_fraction`` split of the train folder, fixed by ``seed``:
+            image by image (``val_split="stratified"``) or patient by patient (``"patient"``, see
+            :func:`patient_id`; images of one patient are alike, so an image-level split flatters the model).
         size: side length in pixels.
         root: data folder (default ``$XAI_DEMO_DATA``); ignored when ``source`` is a path.
     """
@@ -458,5 +501,10 @@ def load_dataset(
     if split == "test" or not carve:
         return load(split)
     full = load("train")
-    kept, held = stratified_split(full.labels, val_fraction, seed)
+    if val_split == "patient" and full.files:
+        kept, held = grouped_split(full.labels, [patient_id(f) for f in full.files], val_fraction, seed)
+    elif val_split in ("stratified", "patient"):
+        kept, held = stratified_split(full.labels, val_fraction, seed)
+    else:
+        raise DataError(f"val_split must be 'stratified' or 'patient', not {val_split!r}")
     return full.subset(held if split == "val" else kept, f"{full.name}:{split}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import platform
 import time
 from dataclasses import asdict, dataclass
@@ -47,6 +48,15 @@ class TrainConfig:
         erase: probability of blanking one random rectangle (up to a quarter of the image) per image.
         limit: use at most this many train and val images (quick experiments); 0 = all. The test split
             is always used whole.
+        val_split: how val is carved from train when the dataset has no val split: "stratified" (image by
+            image) or "patient" (all images of a patient on one side, see :func:`xai_demo.data.patient_id`).
+        width: channels of the first block of architectures that take a ``width`` (0 = their default).
+        augment_strength: multiplies the ranges of :func:`augment_batch` (1 = rotation +-7 deg, scale
+            0.9-1.1, shift +-6%, contrast and brightness +-10%).
+        gamma: random gamma correction, exponent exp(U(-gamma, gamma)) (0 = off); needs ``augment``.
+        hflip: probability of mirroring a training image left-right (0 = never).
+        ema: decay of an exponential moving average of the weights, evaluated and kept instead of the raw
+            weights (0 = off; e.g. 0.99).
         artefact: name of an artefact to inject into the training data (shortcut experiments).
         artefact_options: keyword options of that artefact as (name, value) pairs, e.g. (("text", "L"),).
         confound: P(artefact | positive) in [0, 1]; ``confound_negative`` is P(artefact | negative).
@@ -66,6 +76,12 @@ class TrainConfig:
     label_smoothing: float = 0.1
     erase: float = 0.0
     limit: int = 0
+    val_split: str = "stratified"
+    width: int = 0
+    augment_strength: float = 1.0
+    gamma: float = 0.0
+    hflip: float = 0.0
+    ema: float = 0.0
     artefact: str | None = None
     artefact_options: tuple[tuple[str, str | float | int | bool], ...] = ()
     confound: float = 0.0
@@ -91,7 +107,8 @@ class TrainConfig:
         """The ``xai-demo train`` command line that reproduces this run."""
         defaults = TrainConfig()
         flags = [f"--data {self.dataset}", f"--size {self.size}"]
-        for name in ("arch", "epochs", "seed", "batch_size", "lr", "label_smoothing", "erase", "limit"):
+        for name in ("arch", "epochs", "seed", "batch_size", "lr", "weight_decay", "label_smoothing", "erase",
+                     "limit", "val_split", "width", "augment_strength", "gamma", "hflip", "ema"):
             value = getattr(self, name)
             if name in ("epochs", "seed") or value != getattr(defaults, name):
                 flags.append(f"--{name.replace('_', '-')} {value}")
@@ -125,7 +142,7 @@ def load_splits(cfg: TrainConfig) -> dict[str, ImageArrayDataset]:
     """Train, val and test splits at ``cfg.size``, with the artefact injected if the config asks."""
     splits = {
         split: load_dataset(cfg.dataset, split, cfg.size, cfg.data_root, val_fraction=cfg.val_fraction,
-                            seed=cfg.seed)
+                            seed=cfg.seed, val_split=cfg.val_split)
         for split in ("train", "val", "test")
     }
     for split in ("train", "val"):  # the test split is always whole, so cards compare
@@ -159,8 +176,11 @@ def erase_batch(x: torch.Tensor, generator: torch.Generator, p: float) -> torch.
     return out
 
 
-def augment_batch(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Random rotation (+-7 deg), scale (0.9-1.1), shift (+-6%) and contrast/brightness (+-10%).
+def augment_batch(
+    x: torch.Tensor, generator: torch.Generator, strength: float = 1.0, gamma: float = 0.0
+) -> torch.Tensor:
+    """Random rotation (+-7 deg), scale (0.9-1.1), shift (+-6%) and contrast/brightness (+-10%), every
+    range multiplied by ``strength``; then, when ``gamma`` > 0, a gamma correction x ** exp(U(-gamma, gamma)).
 
     Args:
         x: ``(B, C, H, W)`` in [0, 1]. Returns the same shape, clamped to [0, 1].
@@ -170,17 +190,43 @@ def augment_batch(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     def uniform(lo: float, hi: float) -> torch.Tensor:
         return lo + (hi - lo) * torch.rand(b, generator=generator)
 
-    angle = uniform(-7, 7) * math.pi / 180
-    scale = uniform(0.9, 1.1)
-    tx, ty = uniform(-0.06, 0.06), uniform(-0.06, 0.06)
+    k = strength
+    angle = uniform(-7 * k, 7 * k) * math.pi / 180
+    scale = uniform(1 - 0.1 * k, 1 + 0.1 * k)
+    tx, ty = uniform(-0.06 * k, 0.06 * k), uniform(-0.06 * k, 0.06 * k)
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
     theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     out = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
-    contrast = uniform(0.9, 1.1).view(b, 1, 1, 1)
-    brightness = uniform(-0.1, 0.1).view(b, 1, 1, 1)
+    contrast = uniform(1 - 0.1 * k, 1 + 0.1 * k).view(b, 1, 1, 1)
+    brightness = uniform(-0.1 * k, 0.1 * k).view(b, 1, 1, 1)
     mean = out.mean(dim=(1, 2, 3), keepdim=True)
-    return ((out - mean) * contrast + mean + brightness).clamp_(0.0, 1.0)
+    out = ((out - mean) * contrast + mean + brightness).clamp_(0.0, 1.0)
+    if gamma > 0:
+        out = out.clamp_(1e-6, 1.0).pow_(torch.exp(uniform(-gamma, gamma)).view(b, 1, 1, 1))
+    return out
+
+
+def flip_batch(x: torch.Tensor, generator: torch.Generator, p: float) -> torch.Tensor:
+    """Mirror each image of ``(B, C, H, W)`` left-right with probability ``p``; returns a new tensor."""
+    flip = (torch.rand(x.shape[0], generator=generator) < p).view(-1, 1, 1, 1)
+    return torch.where(flip, x.flip(-1), x)
+
+
+class WeightAverage:
+    """Exponential moving average of a network's parameters and buffers (decay in (0, 1)), kept on the side."""
+
+    def __init__(self, net: torch.nn.Module, decay: float) -> None:
+        self.decay = decay
+        self.state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+
+    @torch.no_grad()
+    def update(self, net: torch.nn.Module) -> None:
+        for key, value in net.state_dict().items():
+            if value.dtype.is_floating_point:
+                self.state[key].lerp_(value, 1.0 - self.decay)
+            else:
+                self.state[key].copy_(value)
 
 
 def make_schedule(optimiser: torch.optim.Optimizer, lr: float, total_steps: int):
@@ -211,6 +257,11 @@ def _provenance(cfg: TrainConfig, splits: dict[str, ImageArrayDataset]) -> dict:
     return provenance
 
 
+def _load_average() -> float:
+    """The 1-minute load average of the machine (0.0 where the OS does not tell)."""
+    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else 0.0
+
+
 def _check_names(cfg: TrainConfig) -> None:
     """Unknown architecture or artefact names and bad artefact options fail now, not after the data has loaded."""
     MODELS.get(cfg.arch)
@@ -220,22 +271,28 @@ def _check_names(cfg: TrainConfig) -> None:
         check_artefact(cfg.artefact, dict(cfg.artefact_options))
 
 
-def train(cfg: TrainConfig, out: str | Path | None = None, on_progress: Progress | None = None) -> Checkpoint:
+def train(
+    cfg: TrainConfig, out: str | Path | None = None, on_progress: Progress | None = None, score_test: bool = True
+) -> Checkpoint:
     """Train ``cfg.arch`` on ``cfg.dataset``, choose the threshold on val, measure on test.
 
     Args:
         cfg: the run's settings.
         out: where to save the checkpoint (not saved when None).
         on_progress: called with (fraction done in [0, 1], message) after each batch, e.g. by the UI.
+        score_test: False leaves the test split unscored (recipe search on validation); the checkpoint
+            then cannot be saved, so ``out`` must be None.
 
     Returns:
         The checkpoint: trained model (weights of the epoch with the best validation AUC), config,
         validation and test metrics, provenance.
     """
     _check_names(cfg)
+    if out is not None and not score_test:
+        raise ConfigError("a saved checkpoint carries its test metrics: score_test=False needs out=None")
     torch.manual_seed(cfg.seed)
     generator = torch.Generator().manual_seed(cfg.seed)
-    started = time.perf_counter()
+    started, load_at_start = time.perf_counter(), _load_average()
     splits = load_splits(cfg)
     train_set = splits["train"]
     class_names = train_set.class_names
@@ -245,7 +302,8 @@ def train(cfg: TrainConfig, out: str | Path | None = None, on_progress: Progress
     x_train, y_train = train_set.tensors()
     x_val, y_val = splits["val"].tensors()
     data_norm = {} if MODELS.get(cfg.arch).mean else {"mean": (float(x_train.mean()),), "std": (float(x_train.std()),)}
-    model = create_model(cfg.arch, class_names=class_names, input_size=cfg.size, **data_norm)
+    arch_options = {"width": cfg.width} if cfg.width else {}
+    model = create_model(cfg.arch, class_names=class_names, input_size=cfg.size, **data_norm, **arch_options)
     if model.spec.in_channels != 1:
         x_train = x_train.expand(-1, model.spec.in_channels, -1, -1)
     counts = torch.bincount(y_train, minlength=2).float()
@@ -253,6 +311,7 @@ def train(cfg: TrainConfig, out: str | Path | None = None, on_progress: Progress
     optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = math.ceil(len(x_train) / cfg.batch_size)
     schedule = make_schedule(optimiser, cfg.lr, cfg.epochs * steps_per_epoch)
+    average = WeightAverage(model.net, cfg.ema) if cfg.ema else None
     best_auc, best_state, history = -1.0, None, []
     total = cfg.epochs * steps_per_epoch
     bar = tqdm(total=total, desc=f"training {cfg.arch}@{cfg.size}", unit="batch", leave=False)
@@ -264,7 +323,9 @@ def train(cfg: TrainConfig, out: str | Path | None = None, on_progress: Progress
             idx = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
             x = x_train[idx]
             if cfg.augment:
-                x = augment_batch(x, generator)
+                x = augment_batch(x, generator, cfg.augment_strength, cfg.gamma)
+            if cfg.hflip:
+                x = flip_batch(x, generator, cfg.hflip)
             if cfg.erase:
                 x = erase_batch(x, generator, cfg.erase)
             loss = F.cross_entropy(model(x), y_train[idx], weight=class_weights, label_smoothing=cfg.label_smoothing)
@@ -272,18 +333,25 @@ def train(cfg: TrainConfig, out: str | Path | None = None, on_progress: Progress
             loss.backward()
             optimiser.step()
             schedule.step()
+            if average is not None:
+                average.update(model.net)
             running += loss.item()
             bar.update(1)
             if on_progress is not None:
                 done = epoch * steps_per_epoch + step + 1
                 on_progress(done / total, f"epoch {epoch + 1}/{cfg.epochs}, loss {loss.item():.3f}")
         model.eval()
+        if average is not None:  # evaluate (and keep) the averaged weights; training goes on with the raw ones
+            raw = copy.deepcopy(model.net.state_dict())
+            model.net.load_state_dict(average.state)
         val_probs = predict_batch(model, x_val)[:, 1]
         val = binary_metrics(y_val.numpy(), val_probs)
         history.append({"epoch": epoch + 1, "loss": running / steps_per_epoch, "val_auc": val["auc"]})
         bar.set_postfix(loss=f"{running / steps_per_epoch:.3f}", val_auc=f"{val['auc']:.3f}")
         if val["auc"] > best_auc or best_state is None:
             best_auc, best_state = val["auc"], copy.deepcopy(model.net.state_dict())
+        if average is not None:
+            model.net.load_state_dict(raw)
     bar.close()
     model.net.load_state_dict(best_state)
     model.eval()
@@ -293,10 +361,11 @@ def train(cfg: TrainConfig, out: str | Path | None = None, on_progress: Progress
     train_seconds = time.perf_counter() - started
     metrics = {
         "val": binary_metrics(y_val.numpy(), val_probs, threshold),
-        "test": evaluate(model, splits["test"]),
+        "test": evaluate(model, splits["test"]) if score_test else None,
         "history": history,
         "train_seconds": round(train_seconds, 1),
         "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
+        "load_average": [load_at_start, _load_average()],  # 1-min load at start and end: machines are shared
     }
     provenance = _provenance(cfg, splits)
     checkpoint = Checkpoint(model, cfg.to_dict(), metrics, provenance)
