@@ -5,11 +5,13 @@ Every recipe is a set of :class:`xai_demo.train.TrainConfig` fields, so the winn
 has several films per patient and an image-level split flatters the model. A run appends one JSON line to
 ``benchmarks/clean_model_runs.jsonl`` (recipe, settings, measured training time, machine load, validation
 metrics, and test metrics only when ``--test`` was given). The test split is scored only for finalists
-chosen on validation; ``--summary`` prints the table of ``benchmarks/clean_model_log.md``, with the number
-of recipes ever scored on test.
+chosen on validation: ``--keep`` saves an unscored checkpoint (no test metrics), ``--score`` later measures
+it on test, writes it with its model card where ``--out`` says, and logs that look. ``--summary`` prints the
+table of ``benchmarks/clean_model_log.md``, with the number of recipes ever scored on test.
 
     python benchmarks/clean_model_recipes.py --recipe baseline --size 64 --threads 1
-    python benchmarks/clean_model_recipes.py --recipe strong_aug --size 128 --test --out /tmp/r.pt
+    python benchmarks/clean_model_recipes.py --recipe strong_aug --size 128 --threads 1 --keep /tmp/a.pt
+    python benchmarks/clean_model_recipes.py --score /tmp/a.pt --threads 1 --out models/cxr_clean_128.pt
     python benchmarks/clean_model_recipes.py --summary
 """
 
@@ -23,8 +25,10 @@ from pathlib import Path
 
 import torch
 
+from xai_demo.checkpoints import load_checkpoint, model_card, save_checkpoint
 from xai_demo.data import load_dataset, patient_id
-from xai_demo.train import TrainConfig, train
+from xai_demo.fileio import atomic_write_text
+from xai_demo.train import TrainConfig, evaluate, train
 
 RUNS = Path(__file__).with_name("clean_model_runs.jsonl")
 BASE = {"dataset": "kermany", "seed": 0, "val_split": "patient"}
@@ -40,6 +44,7 @@ RECIPES: dict[str, dict] = {
     "aug3_ema": {"augment_strength": 3.0, "gamma": 0.4, "ema": 0.99},
     "strong_aug_ema_ls0": {"augment_strength": 2.0, "gamma": 0.3, "ema": 0.99, "label_smoothing": 0.0},
     "strong_aug_ema_w24": {"augment_strength": 2.0, "gamma": 0.3, "ema": 0.99, "width": 24},
+    "aug3_flip_ema": {"augment_strength": 3.0, "gamma": 0.4, "hflip": 0.5, "ema": 0.99},
 }
 KEYS = ("accuracy", "auc", "sensitivity", "specificity")
 
@@ -56,8 +61,8 @@ def check_patient_disjoint(cfg: TrainConfig) -> int:
     return len(val_patients) if not shared else -len(shared)
 
 
-def run(recipe: str, size: int, epochs: int, test: bool, out: str | None) -> dict:
-    """Train one recipe and return (and append to RUNS) its record."""
+def run(recipe: str, size: int, epochs: int, test: bool, out: str | None, keep: str | None = None) -> dict:
+    """Train one recipe and return (and append to RUNS) its record; ``keep`` saves it unscored."""
     cfg = TrainConfig(**{**BASE, **RECIPES[recipe], "size": size, "epochs": epochs,
                          "data_root": os.environ.get("XAI_DEMO_DATA")})
     patients = check_patient_disjoint(cfg)
@@ -65,6 +70,9 @@ def run(recipe: str, size: int, epochs: int, test: bool, out: str | None) -> dic
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     checkpoint = train(cfg, out=out if test else None, score_test=test)
     m = checkpoint.metrics
+    if keep:
+        save_checkpoint(keep, checkpoint.model, train_config=cfg.to_dict(), provenance=checkpoint.provenance,
+                        metrics={k: v for k, v in m.items() if k != "test"})
     record = {
         "recipe": recipe, "started": started, "size": size, "epochs": epochs,
         "settings": RECIPES[recipe], "command": cfg.command(out or "OUT.pt"),
@@ -75,6 +83,30 @@ def run(recipe: str, size: int, epochs: int, test: bool, out: str | None) -> dic
         "val_auc_per_epoch": [round(h["val_auc"], 4) for h in m["history"]],
         "test": {k: round(m["test"][k], 4) for k in KEYS} if test else None,
     }
+    with RUNS.open("a") as f:
+        f.write(json.dumps(record) + "\n")
+    return record
+
+
+def score(kept: str, out: str, threads: int) -> dict:
+    """Measure a kept (unscored) checkpoint on the test split, save it to ``out`` with its model card, log it."""
+    checkpoint = load_checkpoint(kept)
+    cfg = TrainConfig.from_dict(checkpoint.train_config)
+    test = load_dataset(cfg.dataset, "test", cfg.size, cfg.data_root or os.environ.get("XAI_DEMO_DATA"))
+    metrics = {**checkpoint.metrics, "test": evaluate(checkpoint.model, test)}
+    checkpoint.metrics = metrics
+    checkpoint.path = save_checkpoint(out, checkpoint.model, train_config=checkpoint.train_config, metrics=metrics,
+                                      provenance=checkpoint.provenance)
+    command = cfg.command(out)
+    if threads:
+        command = command.replace(" --out ", f" --threads {threads} --out ")
+    atomic_write_text(Path(out).with_suffix(".md"), model_card(checkpoint, command))
+    rows = [json.loads(line) for line in RUNS.read_text().splitlines() if line.strip()]
+    match = [r for r in rows if r["command"].split(" --out ")[0] == command.split(" --threads ")[0].split(" --out ")[0]
+             and r["test"] is None]
+    record = {**(match[-1] if match else {"recipe": "?", "size": cfg.size, "epochs": cfg.epochs}),
+              "scored": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "saved_as": out,
+              "test": {k: round(metrics["test"][k], 4) for k in KEYS}}
     with RUNS.open("a") as f:
         f.write(json.dumps(record) + "\n")
     return record
@@ -103,7 +135,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--test", action="store_true", help="also score the test split (finalists only)")
-    parser.add_argument("--out", help="with --test: save the checkpoint here")
+    parser.add_argument("--out", help="with --test or --score: save the checkpoint (and its card) here")
+    parser.add_argument("--keep", help="save the trained model unscored here (no test metrics)")
+    parser.add_argument("--score", metavar="KEPT", help="score a --keep checkpoint on test and save it to --out")
     parser.add_argument("--summary", action="store_true", help="print the table of all runs")
     args = parser.parse_args()
     if args.summary:
@@ -111,7 +145,10 @@ def main() -> None:
         return
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(json.dumps(run(args.recipe, args.size, args.epochs, args.test, args.out)))
+    if args.score:
+        print(json.dumps(score(args.score, args.out, args.threads)))
+        return
+    print(json.dumps(run(args.recipe, args.size, args.epochs, args.test, args.out, args.keep)))
 
 
 if __name__ == "__main__":

@@ -74,3 +74,25 @@ def test_train_evaluate_explain_round_trip(tmp_path: Path, data_root: Path) -> N
     assert len(first["files"]) == 3 and all(Path(f).is_file() for f in first["files"])
     assert Image.open(first["files"][0]).size[0] >= 384
     assert "not an image" in second["error"]
+
+
+def test_train_from_card_rebuilds_the_same_checkpoint(tmp_path: Path) -> None:
+    """`xai-demo train --from-card` reruns the card's own command: same weights, same card."""
+    import torch
+
+    from xai_demo.checkpoints import load_checkpoint
+
+    first = tmp_path / "tiny.pt"
+    run("train", "--data", "pneumoniamnist_sample", "--size", "28", "--epochs", "1", "--limit", "200",
+        "--val-split", "patient", "--augment-strength", "1.5", "--ema", "0.9", "--threads", "1",
+        "--out", str(first))
+    card = first.with_suffix(".md").read_text()
+    assert "--val-split patient --augment-strength 1.5 --ema 0.9 --threads 1 --out" in card
+    saved = load_checkpoint(first).model.net.state_dict()
+    run("train", "--from-card", str(first.with_suffix(".md")))
+    again = load_checkpoint(first).model.net.state_dict()
+    assert all(torch.equal(saved[k], again[k]) for k in saved)
+    bad = tmp_path / "bad.md"
+    bad.write_text("# no command here\n")
+    proc = run("train", "--from-card", str(bad), check=False)
+    assert proc.returncode == 2 and "Reproduce with" in proc.stderr
