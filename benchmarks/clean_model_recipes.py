@@ -120,7 +120,8 @@ def summary() -> str:
     for r in rows:
         v, t = r["val"], r["test"] or {}
         test = [f"{t[k]:.3f}" if t else "-" for k in ("auc", "accuracy", "sensitivity", "specificity")]
-        lines.append(f"| {r['recipe']} | {r['size']} | {r['epochs']} | {r['train_seconds']:.0f} | "
+        name = f"{r['recipe']}, scored {r['scored']} as {r['saved_as']}" if "scored" in r else r["recipe"]
+        lines.append(f"| {name} | {r['size']} | {r['epochs']} | {r['train_seconds']:.0f} | "
                      f"{r['load_before'][0]:.1f} | {v['auc']:.3f} | {v['accuracy']:.3f} | {v['sensitivity']:.3f} | "
                      f"{v['specificity']:.3f} | {r['threshold']:.3f} | " + " | ".join(test) + " |")
     scored = {(r["recipe"], r["size"], r["epochs"]) for r in rows if r["test"]}
