@@ -36,14 +36,7 @@ RECIPES: dict[str, dict] = {
     "image_val": {"val_split": "stratified"},  # the recipe of the committed models, image-level validation
     "baseline": {},  # the same recipe, patient-disjoint validation
     "strong_aug": {"augment_strength": 2.0, "gamma": 0.3},
-    "strong_aug_flip": {"augment_strength": 2.0, "gamma": 0.3, "hflip": 0.5},
     "strong_aug_ema": {"augment_strength": 2.0, "gamma": 0.3, "ema": 0.99},
-    "strong_aug_wd": {"augment_strength": 2.0, "gamma": 0.3, "weight_decay": 0.05},
-    "strong_aug_erase": {"augment_strength": 2.0, "gamma": 0.3, "erase": 0.5},
-    "ema": {"ema": 0.99},
-    "aug3_ema": {"augment_strength": 3.0, "gamma": 0.4, "ema": 0.99},
-    "strong_aug_ema_ls0": {"augment_strength": 2.0, "gamma": 0.3, "ema": 0.99, "label_smoothing": 0.0},
-    "strong_aug_ema_w24": {"augment_strength": 2.0, "gamma": 0.3, "ema": 0.99, "width": 24},
     "aug3_flip_ema": {"augment_strength": 3.0, "gamma": 0.4, "hflip": 0.5, "ema": 0.99},
 }
 KEYS = ("accuracy", "auc", "sensitivity", "specificity")
