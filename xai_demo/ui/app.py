@@ -21,6 +21,7 @@ import gradio as gr  # noqa: E402
 from ..paths import SAMPLES_DIR, data_root  # noqa: E402
 from .callbacks import Callbacks  # noqa: E402
 from .context import AppContext, make_context  # noqa: E402
+from .health import add_health_route  # noqa: E402
 from .page import Page  # noqa: E402
 from .scripts import ON_LOAD_LANGUAGE_JS, ON_SWITCH_LANGUAGE_JS  # noqa: E402
 from .session import Session, new_state  # noqa: E402
@@ -133,6 +134,7 @@ def launch(demo, host: str = "127.0.0.1", port: int | None = 7860, *, warm_up: b
     demo.queue(default_concurrency_limit=4, max_size=200)
     block = not kwargs.pop("prevent_thread_lock", False)
     result = demo.launch(**{**launch_kwargs(host, port), **kwargs, "prevent_thread_lock": True})
+    add_health_route(demo, demo.server_port)
     if warm_up:  # started once the page answers, so that it does not slow the cold start
         cb = demo.xai_callbacks
         thread = threading.Thread(target=cb.warm_up, name="xai-warm-up", daemon=True)

@@ -267,6 +267,12 @@ TEXT: dict[str, dict[str, str]] = {
               "onglets Explorer et Cohérence (pour vous seul).",
     },
     "train.failed": {"en": "Training failed: {error}", "fr": "L'entraînement a échoué : {error}"},
+    "train.busy": {
+        "en": "**The training bench is busy**: other students' models are training on this server. "
+              "Try again in about {seconds} s (nothing was lost: your settings are still here).",
+        "fr": "**Le banc d'entraînement est occupé** : les modèles d'autres étudiants s'entraînent sur ce "
+              "serveur. Réessayez dans environ {seconds} s (rien n'est perdu : vos réglages sont conservés).",
+    },
     "train.data_option": {"en": "{dataset}, {size} px", "fr": "{dataset}, {size} px"},
     # ------------------------------------------------------------------ quiz
     "quiz.intro": {
