@@ -15,8 +15,8 @@ model found) for the deployment test.
 
 Settings (environment): ``XAI_LOAD_THINK`` "1,3" seconds between actions, ``XAI_LOAD_TRAIN_EVERY`` 10 (every
 Nth student trains; 0 never), ``XAI_LOAD_TRAIN`` "page" (the page's settings) or "quick" (200 images, 1 epoch,
-no artefact: a few seconds), ``XAI_LOAD_LOG`` a file for the per-student lines, ``XAI_LOAD_COOKIE`` the
-affinity cookie's name (default XAIDEMO).
+no artefact: a few seconds), ``XAI_LOAD_CASES`` and ``XAI_LOAD_QUESTIONS`` 5 each, ``XAI_LOAD_LOG`` a file for
+the per-student lines, ``XAI_LOAD_COOKIE`` the affinity cookie's name (default XAIDEMO).
 """
 
 from __future__ import annotations
@@ -42,7 +42,9 @@ TRAIN_EVERY = int(os.environ.get("XAI_LOAD_TRAIN_EVERY", "10"))
 TRAIN_MODE = os.environ.get("XAI_LOAD_TRAIN", "page")
 LOG = os.environ.get("XAI_LOAD_LOG")
 COOKIE = os.environ.get("XAI_LOAD_COOKIE", "XAIDEMO")
-CASES, QUESTIONS, BUSY_RETRIES = 5, 5, 3
+CASES = int(os.environ.get("XAI_LOAD_CASES", "5"))
+QUESTIONS = int(os.environ.get("XAI_LOAD_QUESTIONS", "5"))
+BUSY_RETRIES = 3
 BUSY = re.compile(r"(?:Try again in about|Réessayez dans environ)\s+(\d+)")
 _numbers = itertools.count(1)
 
@@ -94,7 +96,7 @@ class Student(User):
         number = next(_numbers)
         self.page = GradioPage(self.host)
         self.record = {"student": number, "started": time.time(), "actions": 0, "errors": [], "trained": False,
-                       "model_found": None, "busy": 0, "replicas": []}
+                       "model_found": None, "busy": 0, "replicas": [], "completed": False}
         try:
             self.action("open page", self.page.open)
             self.note_replica()
@@ -114,7 +116,7 @@ class Student(User):
                 self.action("quiz answer", lambda: self.page.click(random.choice(["quiz-pathology", "quiz-artefact"])))
             if TRAIN_EVERY and number % TRAIN_EVERY == 0:
                 self.train()
-            self.note_replica()
+            self.record["completed"] = True
         except StudentFailed:
             pass
         finally:
