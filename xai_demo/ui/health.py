@@ -30,8 +30,10 @@ def health(demo: Any, port: int | None) -> dict[str, Any]:
     holder = getattr(getattr(demo, "app", None), "state_holder", None)
     sessions = len(getattr(holder, "session_data", {}) or {})
     rss = rss_mib()
+    warmed = getattr(getattr(demo, "xai_callbacks", None), "warmed", None)
     return {"status": "ok", "replica": os.environ.get(REPLICA_ENV) or f"{socket.gethostname()}:{port}",
-            "sessions": sessions, "training": gate.busy, "train_slots": gate.slots,
+            "warm": bool(warmed and warmed.is_set()), "sessions": sessions, "training": gate.busy,
+            "train_slots": gate.slots,
             "rss_mib": None if rss is None else round(rss, 1)}
 
 

@@ -25,6 +25,7 @@ from ..text import class_name, t
 log = logging.getLogger(__name__)
 
 DEFAULT_METHODS = ["gradcam", "guided_backprop"]
+DEFAULT_ALPHA = 0.55  # the maps' opacity when the page opens
 BRUSH_COLOURS = ["#00e5ff", "#ff3bd4"]
 MODES = ("positive", "absolute", "signed")
 PREDICTED = -1  # the "explained class" choice meaning: the class the model predicts
@@ -78,7 +79,9 @@ class ExploreHandlers(Handlers):
         """The editor's background: the current image as the models see it (square)."""
         if session.image is None:
             return None
-        picture = self.out(Image.fromarray(logic.square(session.image, size)).convert("RGB"))
+        key = ("editor", session.case, size) if session.case else None  # never an upload
+        picture = self.ctx.store.remember(
+            key, lambda: self.out(Image.fromarray(logic.square(session.image, size)).convert("RGB")))
         return {"background": picture, "layers": [], "composite": picture}
 
     def class_choices(self, session: Session, model_key: str | None) -> list[tuple[str, int]]:
@@ -106,7 +109,9 @@ class ExploreHandlers(Handlers):
         target = int(target) if target is not None and 0 <= int(target) < entry.model.spec.num_classes else None
         result = logic.explain_many(entry.model, session.image, methods, self.ctx.cache, key, target=target)
         session = replace(session, result=result, result_model=entry.key)
-        gallery = self.out_items(logic.render_maps(result, alpha, mode, lang))
+        shown = None if key is None else ("maps", key, tuple(methods), target, float(alpha), mode, lang)
+        gallery = self.ctx.store.remember(  # a curated case's maps are the same for every student: encoded once
+            shown, lambda: self.out_items(logic.render_maps(result, alpha, mode, lang)))
         return (session, logic.prediction_line(entry.label(lang), result, lang),
                 logic.probability_bars(result, lang), gallery,
                 t("explore.cached", lang) if result.cached else t("explore.time", lang, ms=result.seconds * 1000))
@@ -171,7 +176,7 @@ def _controls(page: Page, case_items) -> tuple:
                                      label=t("explore.methods", lang), info=t("explore.methods_info", lang),
                                      elem_id="methods"),
                     label="explore.methods", info="explore.methods_info", choices=logic.method_choices)
-    alpha = tr(gr.Slider(0.0, 1.0, value=0.55, step=0.05, label=t("explore.alpha", lang), elem_id="alpha"),
+    alpha = tr(gr.Slider(0.0, 1.0, value=DEFAULT_ALPHA, step=0.05, label=t("explore.alpha", lang), elem_id="alpha"),
                label="explore.alpha")
     mode = tr(gr.Radio(_mode_choices(lang), value="positive", label=t("explore.mode", lang), elem_id="mode",
                        elem_classes=["xai-advanced"]), label="explore.mode", choices=_mode_choices)
