@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 HAPROXY_CFG = REPO / "deploy" / "haproxy.cfg"
 LOCUSTFILE = REPO / "benchmarks" / "locustfile.py"
 TEMPLATE_PREFIX = "server-template app "
+REPLICA_ARGS = ("--host", "127.0.0.1", "--port")  # + a free port: deploy/Dockerfile's CMD with loopback values
 
 
 def haproxy_binary() -> str | None:
@@ -155,7 +156,7 @@ def start_replicas(names: Sequence[str], folder: Path, extra_args: Sequence[str]
     def one(name: str) -> ServerProcess:
         home = folder / name
         home.mkdir(parents=True, exist_ok=True)
-        return start_server(["--port", str(ports[name]), *extra_args], env=replica_env(name, home), timeout=240)
+        return start_server([*REPLICA_ARGS, str(ports[name]), *extra_args], env=replica_env(name, home), timeout=240)
 
     with ThreadPoolExecutor(len(names)) as pool:
         servers = dict(zip(names, pool.map(one, names), strict=True))

@@ -20,7 +20,16 @@ from pathlib import Path
 
 import pytest
 import requests
-from deploy_support import HAPROXY_CFG, deployment, haproxy_binary, loopback_config, start_locust, students
+from deploy_support import (
+    HAPROXY_CFG,
+    REPLICA_ARGS,
+    REPO,
+    deployment,
+    haproxy_binary,
+    loopback_config,
+    start_locust,
+    students,
+)
 
 pytestmark = pytest.mark.slow
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -55,6 +64,38 @@ def test_loopback_config_keeps_everything_but_the_server_lines() -> None:
     for needed in ("cookie XAIDEMO insert", "http-check send meth GET uri /healthz", "option redispatch",
                    "timeout server 60s"):
         assert needed in text
+
+
+def test_the_image_runs_the_entry_point_this_test_starts() -> None:
+    """No container engine runs here (CI included): the image's CMD must be the ``xai-demo serve`` command the
+    replicas below are started with (``python -m xai_demo.cli serve --host ... --port ...``)."""
+    import json
+
+    dockerfile = (REPO / "deploy" / "Dockerfile").read_text()
+    cmd = json.loads(next(line for line in dockerfile.splitlines() if line.startswith("CMD "))[4:])
+    assert cmd[:2] == ["xai-demo", "serve"]
+    assert 'xai-demo = "xai_demo.cli:main"' in (REPO / "pyproject.toml").read_text()  # = python -m xai_demo.cli
+    options = dict(zip(cmd[2::2], cmd[3::2], strict=True))
+    assert set(options) == {"--host", "--port"} == set(REPLICA_ARGS[::2])
+    from xai_demo.cli import build_parser
+
+    args = build_parser().parse_args(cmd[1:])
+    assert (args.host, args.port, args.allow_network) == ("0.0.0.0", 7860, False)  # offline guard on
+    assert "USER xai" in dockerfile and "/healthz" in dockerfile
+    for needed in ("COPY models /app/models", "COPY sample_images /app/sample_images", "ARG TORCH_INDEX="):
+        assert needed in dockerfile
+
+
+def test_compose_puts_replicas_behind_haproxy_without_a_way_out() -> None:
+    import yaml
+
+    compose = yaml.safe_load((REPO / "deploy" / "compose.yaml").read_text())
+    app, proxy = compose["services"]["app"], compose["services"]["haproxy"]
+    assert (REPO / compose["services"]["app"]["build"]["dockerfile"]).is_file()
+    assert "./haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro" in proxy["volumes"]
+    assert app["networks"] == ["replicas"] and compose["networks"]["replicas"]["internal"] is True
+    assert "ports" not in app and set(proxy["networks"]) == {"replicas", "students"}
+    assert "server-template app " in HAPROXY_CFG.read_text() and "app:7860" in HAPROXY_CFG.read_text()
 
 
 def test_haproxy_accepts_the_shipped_config() -> None:
