@@ -57,8 +57,13 @@ def _wire_language(page: Page, language: gr.Radio) -> None:
     hook_inputs = [c for h in hooks for c in h.inputs]
     hook_outputs = [page.state, *page.tr.components, *[c for h in hooks for c in h.outputs]]
 
-    def on_language(lang: str, session: Session, *values: Any) -> list:
+    def on_language(lang: str, session: Session, *values: Any, opening: bool = False) -> list:
         session = replace(session, lang=lang)
+        if opening and lang == page.lang:
+            # a fresh page in the language it was built in already shows all of this: skipping the ~75 updates
+            # (strings, model lists, the 26 case thumbnails) spares Gradio a per-session copy of each component's
+            # config and a pass over every file, most of a page opening's server time under a class's load
+            return [session, *[gr.skip()] * (len(hook_outputs) - 1)]
         out, start = [session, *page.tr.updates(lang)], 0
         for hook in hooks:
             out += list(hook.fn(session, *values[start : start + len(hook.inputs)]))
@@ -67,7 +72,7 @@ def _wire_language(page: Page, language: gr.Radio) -> None:
 
     # .input, not .change: only a visitor's click switches; the opening below sets the radio without a second event
     language.input(on_language, [language, page.state, *hook_inputs], hook_outputs, js=ON_SWITCH_LANGUAGE_JS)
-    event = page.demo.load(lambda lang, session, *values: [lang, *on_language(lang, session, *values)],
+    event = page.demo.load(lambda lang, session, *values: [lang, *on_language(lang, session, *values, opening=True)],
                            [language, page.state, *hook_inputs], [language, *hook_outputs], js=ON_LOAD_LANGUAGE_JS)
     for opener in page.openers:
         event = event.then(opener.fn, opener.inputs, opener.outputs)
