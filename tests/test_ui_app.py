@@ -222,9 +222,10 @@ def test_warm_up_fills_the_cache_and_relabel_translates(cb: Callbacks) -> None:
     assert done == len(cb.ctx.cases) * len(cb.ctx.models) + 2
     state = cb.case_image(0, new_state("en"))
     state = cb.explore(state, "clean28", ["gradcam"], 0.5, "positive")[0]
-    pred, probs, items = cb.relabel(replace(state, lang="fr"), 0.5, "positive")
+    pred, probs, items, timing = cb.relabel(replace(state, lang="fr"), 0.5, "positive")
     assert "prédit" in pred and "pneumopathie" in probs and items[0][1] == "Grad-CAM"
-    assert cb.relabel(new_state("fr"), 0.5, "positive") == ("", None, [])
+    assert timing in (t("explore.cached", "fr"), t("explore.time", "fr", ms=state.result.seconds * 1000))
+    assert cb.relabel(new_state("fr"), 0.5, "positive") == ("", None, [], "")
 
 
 def test_heavy_warm_up_precomputes_sanity_checks(folders: dict[str, Path]) -> None:

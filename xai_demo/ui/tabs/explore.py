@@ -108,8 +108,7 @@ class ExploreHandlers(Handlers):
         session = replace(session, result=result, result_model=entry.key)
         gallery = self.out_items(logic.render_maps(result, alpha, mode, lang))
         return (session, logic.prediction_line(entry.label(lang), result, lang),
-                logic.probability_bars(result, lang), gallery,
-                t("explore.cached", lang) if result.cached else t("explore.time", lang, ms=result.seconds * 1000))
+                logic.probability_bars(result, lang), gallery, _timing(result, lang))
 
     def rerender(self, session: Session, alpha: float, mode: str) -> list:
         """The same maps with another opacity or colour mode (no recomputation)."""
@@ -117,14 +116,15 @@ class ExploreHandlers(Handlers):
             return []
         return self.out_items(logic.render_maps(session.result, alpha, mode, session.lang))
 
-    def relabel(self, session: Session, alpha: float, mode: str) -> tuple[str, str, list]:
-        """The current explanation's texts and captions again, in the session's language (no recomputation)."""
+    def relabel(self, session: Session, alpha: float, mode: str) -> tuple[str, str, list, str]:
+        """The current explanation's texts, captions and timing again, in the session's language (no
+        recomputation)."""
         lang, result = session.lang, session.result
         entry = self.ctx.entry(session.result_model, session)
         if result is None or entry is None:
-            return "", None, []
+            return "", None, [], ""
         return (logic.prediction_line(entry.label(lang), result, lang), logic.probability_bars(result, lang),
-                self.out_items(logic.render_maps(result, alpha, mode, lang)))
+                self.out_items(logic.render_maps(result, alpha, mode, lang)), _timing(result, lang))
 
     def measure(self, session: Session, editor: dict | None) -> str:
         """Share of each map's positive evidence inside the region the user painted."""
@@ -142,6 +142,11 @@ class ExploreHandlers(Handlers):
         session = self.case_image(index, session)
         session, pred, prob, items, timing = self.explore(session, model_key, methods, alpha, mode, target)
         return session, self.case_text(session), self.editor_value(session), pred, prob, items, timing, ""
+
+
+def _timing(result: logic.MapResult, lang: str) -> str:
+    """How the maps were obtained: from the cache, or computed in so many milliseconds."""
+    return t("explore.cached", lang) if result.cached else t("explore.time", lang, ms=result.seconds * 1000)
 
 
 def _mode_choices(lang: str) -> list[tuple[str, str]]:
@@ -262,7 +267,7 @@ def build(page: Page) -> None:
         return (gr.update(choices=cb.model_choices(st)), target_update,
                 case_text, cases_update, cb.check_text(st), *cb.relabel(st, a, m))
 
-    page.on_language([model_dd, target_dd, case_md, gallery, check_md, pred_md, probs, maps], on_language,
+    page.on_language([model_dd, target_dd, case_md, gallery, check_md, pred_md, probs, maps, time_md], on_language,
                      [alpha, mode, model_dd])
     if ctx.cases:
         page.on_open(case_outputs, lambda st, k, ms, a, m, c: cb.show_case(0, st, k, ms, a, m, c), explore_inputs)
