@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser_support import Offline, ServerProcess, launched_browser, start_server
+from browser_support import ServerProcess, click_tab, launched_browser, start_server, wait_text
+from browser_support import open_page as open_watched_page
 from PIL import Image
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -52,32 +53,18 @@ def browser():
 def open_page(browser, server: ServerProcess, size: str = "1920x1080", locale: str = "en-GB", query: str = ""):
     """A fresh visitor (own context: no remembered language) with the first case explained."""
     width, height = PROJECTORS.get(size, (1400, 1000))
-    context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
-    offline = Offline()
-    context.route("**/*", offline)
-    page = context.new_page()
-    page.xai_errors = []
-    page.on("pageerror", lambda exc: page.xai_errors.append(str(exc)))
-    page.goto(server.url + query)
-    page.wait_for_selector("#maps img", timeout=TIMEOUT)
-    page.xai_offline = offline
-    return page
+    watched = open_watched_page(browser, server.url + query, width, height, locale)
+    watched.page.wait_for_selector("#maps img", timeout=TIMEOUT)
+    watched.page.xai_watched = watched
+    return watched.page
 
 
 def close(page) -> None:
-    assert page.xai_offline.external == [], page.xai_offline.external
-    assert page.xai_errors == [], page.xai_errors
+    page.xai_watched.check()
     page.context.close()
 
 
-def wait_text(page, selector: str, pattern: str, timeout: int = TIMEOUT) -> str:
-    page.wait_for_function("([s, p]) => new RegExp(p).test((document.querySelector(s) || {}).innerText || '')",
-                           arg=[selector, pattern], timeout=timeout)
-    return page.locator(selector).inner_text()
-
-
-def tab(page, name: str) -> None:
-    page.locator(f"#tab-{name}-button").click()
+tab = click_tab
 
 
 def switch_language(page, lang: str) -> None:
