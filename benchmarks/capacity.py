@@ -45,21 +45,37 @@ def _rss_mib(pid: int) -> float:
         return 0.0
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 class Sampler(threading.Thread):
-    """Samples the servers' RSS and the load average every 2 s until stopped."""
+    """Samples the servers' RSS and the load average every 2 s until stopped, and the CPU time the servers
+    used meanwhile (on a shared machine, the share of the cores they really had)."""
 
     def __init__(self, pids: list[int]) -> None:
         super().__init__(daemon=True)
         self.pids, self.rss, self.load = pids, [], []
         self.halt = threading.Event()
+        self.cpu0, self.t0 = sum(_cpu_seconds(p) for p in pids), time.monotonic()
+        self.cpu1, self.t1 = self.cpu0, self.t0
 
     def run(self) -> None:
         while not self.halt.wait(2.0):
             self.rss.append(sum(_rss_mib(p) for p in self.pids))
             self.load.append(os.getloadavg()[0])
+            self.cpu1, self.t1 = sum(_cpu_seconds(p) for p in self.pids), time.monotonic()
 
     def summary(self) -> dict:
-        return {"rss_peak_mib": round(max(self.rss, default=0), 1),
+        cpu = self.cpu1 - self.cpu0
+        return {"server_cpu_s": round(cpu, 1), "server_cores_used": round(cpu / max(self.t1 - self.t0, 1e-9), 2),
+                "rss_peak_mib": round(max(self.rss, default=0), 1),
                 "rss_end_mib": round(self.rss[-1] if self.rss else 0, 1),
                 "load_avg_1min": [round(min(self.load, default=0), 2), round(max(self.load, default=0), 2)]}
 
@@ -92,6 +108,12 @@ def summarise(run: LocustRun, seconds: float) -> dict:
             "error_samples": errors[:6], "seconds": seconds}
 
 
+def _per_action(result: dict) -> float | None:
+    """Server CPU milliseconds per completed action (all actions of the run, trainings included)."""
+    actions = sum(a["n"] for a in result["actions"].values())
+    return round(1000 * result["server_cpu_s"] / actions, 1) if actions else None
+
+
 def levels(args: argparse.Namespace, folder: Path) -> list[dict]:
     results = []
     for users in args.users:
@@ -107,6 +129,7 @@ def levels(args: argparse.Namespace, folder: Path) -> list[dict]:
             sampler.halt.set()
             result = {"users": users, "warm_up_s": round(warm, 1), **summarise(run, args.seconds),
                       **sampler.summary()}
+            result["server_cpu_ms_per_action"] = _per_action(result)
         finally:
             server.stop()
         print(json.dumps(result), flush=True)
@@ -129,6 +152,7 @@ def replicas(args: argparse.Namespace, folder: Path) -> list[dict]:
             run.wait(args.seconds + args.stop_timeout + 120)
             sampler.halt.set()
             result = {"replicas": count, "users": users, **summarise(run, args.seconds), **sampler.summary()}
+            result["server_cpu_ms_per_action"] = _per_action(result)
         print(json.dumps(result), flush=True)
         results.append(result)
     if len(results) == 2:
@@ -145,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--ramp", type=float, default=20, help="seconds over which the students arrive")
     parser.add_argument("--stop-timeout", type=float, default=20, help="seconds a visit may finish after the run")
-    parser.add_argument("--out", type=Path, default=None, help="write the results as JSON")
+    parser.add_argument("--out", "--json", type=Path, default=None, help="write the results as JSON")
     args = parser.parse_args(argv)
     folder = Path(tempfile.mkdtemp(prefix="xai_capacity_"))
     started = time.time()
