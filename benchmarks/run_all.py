@@ -51,8 +51,11 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("fuzz_loaders", ("--examples", "300"), ("--examples", "20000"), timeout=3600.0),
     Benchmark("soak_app", ("--sessions", "4", "--minutes", "1", "--sample", "5"), ("--sessions", "8", "--minutes", "3"),
               timeout=1800.0),
+    # a class over HTTP with Locust (one server per level; the 1 vs 2 replicas run is `capacity.py replicas`)
+    Benchmark("capacity", ("levels", "--users", "20", "--seconds", "30"),
+              ("levels", "--users", "50", "100", "200", "--seconds", "120"), json_flag=True, timeout=1800.0),
 )
-NOT_BENCHMARKS = {"run_all"}  # scripts in this folder that are not benchmarks
+NOT_BENCHMARKS = {"run_all", "locustfile", "gradio_http"}  # scripts in this folder that are not benchmarks
 
 
 def markdown_tables(text: str) -> list[list[dict[str, str]]]:

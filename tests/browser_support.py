@@ -122,6 +122,18 @@ def open_page(browser, url: str, width: int = 1400, height: int = 1000, locale: 
     return WatchedPage(page, offline, errors)
 
 
+def wait_text(page, selector: str, pattern: str, timeout: int = 120_000) -> str:  # noqa: ANN001
+    """Wait until the inner text of ``selector`` matches the regex ``pattern``; return that text."""
+    page.wait_for_function("([s, p]) => new RegExp(p).test((document.querySelector(s) || {}).innerText || '')",
+                           arg=[selector, pattern], timeout=timeout)
+    return page.locator(selector).inner_text()
+
+
+def click_tab(page, name: str) -> None:  # noqa: ANN001
+    """Bring the app's tab ``name`` ("explore", "shortcut", "sanity", "train", "quiz", "about") on screen."""
+    page.locator(f"#tab-{name}-button").click()
+
+
 @contextlib.contextmanager
 def launched_browser() -> Iterator:
     """Debian's Chromium under Playwright for a test module; skips locally and fails in CI when missing."""

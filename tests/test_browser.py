@@ -210,6 +210,13 @@ def test_draw_a_region_and_measure(page) -> None:
                 raise
     text = page.locator("#region-text").inner_text()
     assert "covers" in text and "Grad-CAM" in text, text
+    page.get_by_label("Français").check()  # the measurement survives a language switch, translated
+    page.wait_for_function("() => { const s = document.querySelector('#region-text').innerText;"
+                           "        return /couvre/.test(s) && !/processing|traitement/.test(s); }", timeout=TIMEOUT)
+    french = page.locator("#region-text").inner_text()
+    assert re.findall(r"\d+", french) == re.findall(r"\d+", text), (text, french)
+    page.get_by_label("English").check()
+    page.wait_for_function("() => /covers/.test(document.querySelector('#region-text').innerText)", timeout=TIMEOUT)
 
 
 def test_shortcut_lab_and_sanity_check(page) -> None:

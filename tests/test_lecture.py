@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser_support import Offline, ServerProcess, launched_browser, start_server
+from browser_support import ServerProcess, click_tab, launched_browser, start_server, wait_text
+from browser_support import open_page as open_watched_page
 from PIL import Image
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -52,32 +53,18 @@ def browser():
 def open_page(browser, server: ServerProcess, size: str = "1920x1080", locale: str = "en-GB", query: str = ""):
     """A fresh visitor (own context: no remembered language) with the first case explained."""
     width, height = PROJECTORS.get(size, (1400, 1000))
-    context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
-    offline = Offline()
-    context.route("**/*", offline)
-    page = context.new_page()
-    page.xai_errors = []
-    page.on("pageerror", lambda exc: page.xai_errors.append(str(exc)))
-    page.goto(server.url + query)
-    page.wait_for_selector("#maps img", timeout=TIMEOUT)
-    page.xai_offline = offline
-    return page
+    watched = open_watched_page(browser, server.url + query, width, height, locale)
+    watched.page.wait_for_selector("#maps img", timeout=TIMEOUT)
+    watched.page.xai_watched = watched
+    return watched.page
 
 
 def close(page) -> None:
-    assert page.xai_offline.external == [], page.xai_offline.external
-    assert page.xai_errors == [], page.xai_errors
+    page.xai_watched.check()
     page.context.close()
 
 
-def wait_text(page, selector: str, pattern: str, timeout: int = TIMEOUT) -> str:
-    page.wait_for_function("([s, p]) => new RegExp(p).test((document.querySelector(s) || {}).innerText || '')",
-                           arg=[selector, pattern], timeout=timeout)
-    return page.locator(selector).inner_text()
-
-
-def tab(page, name: str) -> None:
-    page.locator(f"#tab-{name}-button").click()
+tab = click_tab
 
 
 def switch_language(page, lang: str) -> None:
@@ -335,4 +322,83 @@ def test_french_walk_has_no_english_left(browser, server) -> None:
         seen += [(name, s) for s in ENGLISH_IN_FRENCH if s in text]
         seen += [(name, m) for m in re.findall(r"\b0\.\d+|\d %|\d%", text)]
     assert seen == []
+    close(page)
+
+
+def english_fragments() -> list[str]:
+    """Every English phrase of the app's string table that its French string does not share: the static pieces
+    of each English string (split at format fields and markup), three words or more."""
+    from xai_demo.ui.text import TEXT
+
+    fragments = set()
+    for entry in TEXT.values():
+        for piece in re.split(r"\{[^}]*\}|[*_`#|\n()\[\]]+|\. ", entry["en"]):
+            piece = piece.strip(" .,:;")
+            if len(re.findall(r"[A-Za-z]{2,}", piece)) >= 3 and piece not in entry["fr"]:
+                fragments.add(piece)
+    return sorted(fragments)
+
+
+def test_switch_to_french_mid_session_leaves_no_english(browser, server) -> None:
+    """A student works in English, then switches: every message already on screen follows, in every tab."""
+    page = open_page(browser, server, size="1920x1080")
+    tab(page, "shortcut")
+    page.locator("#compare").click()
+    wait_text(page, "#shortcut-text", "P\\(pneumonia\\)")
+    tab(page, "sanity")
+    page.locator("#sanity-run").click()
+    wait_text(page, "#sanity-text", "Randomised")
+    tab(page, "train")
+    page.locator("#train-run").click()
+    wait_text(page, "#train-text", "Done in", timeout=180_000)
+    tab(page, "quiz")
+    page.locator("#quiz-next").click()
+    wait_text(page, "#quiz-text", "Question 1")
+    page.locator("#quiz-artefact").click()
+    wait_text(page, "#quiz-reveal", "%")
+    page.wait_for_function(SETTLED, timeout=TIMEOUT)
+    switch_language(page, "fr")
+    page.wait_for_function(SETTLED, timeout=TIMEOUT)
+    fragments = english_fragments()
+    assert len(fragments) > 100  # the check has teeth: the table's English phrases
+    seen = []
+    for name in ("explore", "shortcut", "sanity", "train", "quiz", "about"):
+        tab(page, name)
+        page.wait_for_function(SETTLED, timeout=TIMEOUT)
+        text = page.locator(".gradio-container").inner_text()
+        seen += [(name, f) for f in fragments if f in text]
+    assert seen == []
+    close(page)
+
+
+WIDGET_LABELS_JS = """() => [...document.querySelectorAll('[title], [aria-label]')]
+    .flatMap((e) => [e.getAttribute('title'), e.getAttribute('aria-label')]).filter(Boolean)"""
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "fr-FR"])
+def test_gradio_tooltips_follow_the_language(browser, server, locale: str) -> None:
+    """Gradio's own tooltips and screen-reader labels (editor tools, thumbnails, sliders) are French in a French
+    page, whether the browser is French or the visitor switched, and English again after switching back."""
+    from xai_demo.ui.text import WIDGET_TEXT
+
+    english = {en for en in WIDGET_TEXT if "{" not in en}
+    page = open_page(browser, server, locale=locale)
+    if locale == "en-GB":
+        labels = page.evaluate(WIDGET_LABELS_JS)
+        assert {"Brush", "Zoom in"} <= set(labels) and any(x.startswith("Thumbnail 1 of") for x in labels)
+        switch_language(page, "fr")
+    for name in ("explore", "train"):  # the editor and the gallery; the sliders
+        tab(page, name)
+        page.wait_for_function(SETTLED, timeout=TIMEOUT)
+        labels = page.evaluate(WIDGET_LABELS_JS)
+        assert [x for x in labels if x in english or re.match(r"Thumbnail \d|range slider|number input", x)] == []
+        assert any(x.startswith("curseur\u00a0: ") for x in labels)
+    tab(page, "explore")
+    labels = page.evaluate(WIDGET_LABELS_JS)
+    assert {"Pinceau", "Zoom avant"} <= set(labels) and any(re.match(r"Vignette 1 sur \d+$", x) for x in labels)
+    switch_language(page, "en")
+    page.wait_for_function(SETTLED, timeout=TIMEOUT)
+    labels = page.evaluate(WIDGET_LABELS_JS)
+    assert {"Brush", "Zoom in"} <= set(labels) and any(re.match(r"Thumbnail 1 of \d+$", x) for x in labels)
+    assert "Pinceau" not in labels
     close(page)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import ServerProcess, launched_browser, open_page, start_server
+from browser_support import ServerProcess, click_tab, launched_browser, open_page, start_server, wait_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -43,13 +43,7 @@ def page(server: ServerProcess):
 
 
 def _wait_text(page, selector: str, pattern: str, timeout: int = TIMEOUT) -> str:
-    page.wait_for_function("([s, p]) => new RegExp(p).test((document.querySelector(s) || {}).innerText || '')",
-                           arg=[selector, pattern], timeout=timeout)
-    return page.locator(selector).inner_text()
-
-
-def _tab(page, name: str) -> None:
-    page.locator(f"#tab-{name}-button").click()
+    return wait_text(page, selector, pattern, timeout)
 
 
 def test_walk_every_tab_with_the_embedded_set_only(page) -> None:
@@ -62,7 +56,7 @@ def test_walk_every_tab_with_the_embedded_set_only(page) -> None:
     _wait_text(page, "#case-text", "Viral pneumonia")
 
     # Shortcuts: both twins on the case with the artefact added, and the stored test-set table
-    _tab(page, "shortcut")
+    click_tab(page, "shortcut")
     page.locator("#compare").click()
     _wait_text(page, "#shortcut-text", "P\\(pneumonia\\)")
     assert "on the artefact" in page.locator("#clean-text").inner_text()
@@ -71,7 +65,7 @@ def test_walk_every_tab_with_the_embedded_set_only(page) -> None:
     assert "0.260" in table and "624 test images" in table  # measured on the whole test split, stored
 
     # Sanity check: run, then show the first randomisation stage
-    _tab(page, "sanity")
+    click_tab(page, "sanity")
     page.locator("#sanity-run").click()
     _wait_text(page, "#sanity-text", "Randomised")
     page.locator("#stage input[type=number]").fill("1")
@@ -79,16 +73,16 @@ def test_walk_every_tab_with_the_embedded_set_only(page) -> None:
     _wait_text(page, "#sanity-text", "Randomised: the last layer")
 
     # Train: a shortcut model on the embedded PneumoniaMNIST bundle, then explore it
-    _tab(page, "train")
+    click_tab(page, "train")
     assert "embedded sample" in page.locator("#train-data input").input_value()
     page.locator("#train-run").click()
     assert "pneumonias" in _wait_text(page, "#train-text", "Done in", timeout=180_000)
-    _tab(page, "explore")
+    click_tab(page, "explore")
     page.wait_for_function("() => document.querySelector('#model input').value.includes('Your model #1')",
                            timeout=TIMEOUT)
 
     # Quiz: three questions answered, the score follows
-    _tab(page, "quiz")
+    click_tab(page, "quiz")
     for n in (1, 2, 3):
         page.locator("#quiz-next").click()
         _wait_text(page, "#quiz-text", f"Question {n}")
@@ -97,7 +91,7 @@ def test_walk_every_tab_with_the_embedded_set_only(page) -> None:
         assert "%" in page.locator("#quiz-reveal").inner_text()
 
     # About: the embedded set is credited
-    _tab(page, "about")
+    click_tab(page, "about")
     about = _wait_text(page, "#about", "ATTRIBUTION")
     assert "CC BY 4.0" in about and "Kermany" in about and "teaching only" in about
 
@@ -126,9 +120,9 @@ SHOT_VIEWPORT = (1400, 1000)  # lecture mode is shot at projector sizes by tests
 IMAGES_LOADED = "() => [...document.images].every((i) => i.complete)"
 
 
-def _shoot_tab(page, name: str) -> None:
+def _shootclick_tab(page, name: str) -> None:
     """Open tab ``name`` and do what a person would do there before looking."""
-    _tab(page, name)
+    click_tab(page, name)
     if name == "shortcut":
         page.locator("#compare").click()
         _wait_text(page, "#shortcut-text", "P\\(")
@@ -165,7 +159,7 @@ def test_screenshots(tmp_path: Path, lang: str) -> None:
             page.goto(server.url)
             page.wait_for_selector("#maps img", timeout=TIMEOUT)
             for name in ("explore", "shortcut", "sanity", "train", "quiz", "about"):
-                _shoot_tab(page, name)
+                _shootclick_tab(page, name)
                 page.evaluate("window.scrollTo(0, 0)")
                 path = out / f"{name}_normal_{lang}.png"
                 page.screenshot(path=str(path))

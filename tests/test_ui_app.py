@@ -19,7 +19,7 @@ else:
 
 from xai_demo.checkpoints import save_checkpoint  # noqa: E402
 from xai_demo.models import create_model  # noqa: E402
-from xai_demo.ui import build_app  # noqa: E402
+from xai_demo.ui import build_app, logic  # noqa: E402
 from xai_demo.ui.app import Callbacks, Session, launch_kwargs, new_state  # noqa: E402
 from xai_demo.ui.store import LRUCache  # noqa: E402
 from xai_demo.ui.text import t  # noqa: E402
@@ -97,10 +97,13 @@ def test_explore_a_case_then_rerender_and_measure(cb: Callbacks) -> None:
     background = np.asarray(Image.open(editor["background"]))
     layer = np.zeros((*background.shape[:2], 4), np.uint8)
     layer[:100, :100] = 255
-    report = cb.measure(state, {"background": background, "layers": [layer],
-                                "composite": None})
+    measured, report = cb.measure(state, {"background": background, "layers": [layer], "composite": None})
     assert "Grad-CAM" in report and "%" in report
-    assert cb.measure(state, None) == t("explore.no_region", "en")
+    french = cb.region_text(replace(measured, lang="fr"))  # a language switch keeps the measurement
+    assert french == logic.region_report(measured.result.maps, measured.region, "fr") and "Grad-CAM" in french
+    assert cb.region_text(state) == t("explore.draw_help", "en")
+    assert cb.region_text(cb.case_image(1, measured)) == t("explore.draw_help", "en")  # another image: gone
+    assert cb.measure(state, None)[1] == t("explore.no_region", "en")
 
 
 def test_explore_in_french_and_without_image_or_model(cb: Callbacks) -> None:
@@ -222,9 +225,10 @@ def test_warm_up_fills_the_cache_and_relabel_translates(cb: Callbacks) -> None:
     assert done == len(cb.ctx.cases) * len(cb.ctx.models) + 2
     state = cb.case_image(0, new_state("en"))
     state = cb.explore(state, "clean28", ["gradcam"], 0.5, "positive")[0]
-    pred, probs, items = cb.relabel(replace(state, lang="fr"), 0.5, "positive")
+    pred, probs, items, timing = cb.relabel(replace(state, lang="fr"), 0.5, "positive")
     assert "prédit" in pred and "pneumopathie" in probs and items[0][1] == "Grad-CAM"
-    assert cb.relabel(new_state("fr"), 0.5, "positive") == ("", None, [])
+    assert timing in (t("explore.cached", "fr"), t("explore.time", "fr", ms=state.result.seconds * 1000))
+    assert cb.relabel(new_state("fr"), 0.5, "positive") == ("", None, [], "")
 
 
 def test_heavy_warm_up_precomputes_sanity_checks(folders: dict[str, Path]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from xai_demo.explain import list_methods
@@ -59,3 +61,20 @@ def test_french_upload_text_survives_gradios_css_scoping() -> None:
     rules = [line for line in upload_css().splitlines() if "::after" in line]
     french = next(r for r in rules if "Déposez" in r)
     assert french.startswith("#upload:lang(fr) ") and "body" not in french and "html" not in french
+
+
+def test_widget_strings_keep_their_placeholders_and_round_trip() -> None:
+    """Each Gradio widget string's French keeps the English one's ``{0}`` fields, and the patterns the page
+    uses translate a filled-in string both ways."""
+    from xai_demo.ui.scripts import widget_patterns
+    from xai_demo.ui.text import WIDGET_TEXT
+
+    for en, fr in WIDGET_TEXT.items():
+        assert re.findall(r"\{\d\}", en) == re.findall(r"\{\d\}", fr), en
+    by_en = {p[2]: p for p in widget_patterns()}
+    en_re, fr_re, _, fr_t = by_en["range slider for {0}"]
+    match = re.match(en_re, "range slider for Époques (1-5)")
+    french = fr_t.replace("{0}", match.group(1))
+    assert french == "curseur\u00a0: Époques (1-5)" and re.match(fr_re, french).group(1) == "Époques (1-5)"
+    assert re.match(by_en["guided_backprop"][0], "guided_backprop") and by_en["guided_backprop"][3] == t(
+        "method.guided_backprop", "fr")

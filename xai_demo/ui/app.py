@@ -21,6 +21,7 @@ import gradio as gr  # noqa: E402
 from ..paths import SAMPLES_DIR, data_root  # noqa: E402
 from .callbacks import Callbacks  # noqa: E402
 from .context import AppContext, make_context  # noqa: E402
+from .health import add_health_route  # noqa: E402
 from .page import Page  # noqa: E402
 from .scripts import ON_LOAD_LANGUAGE_JS, ON_SWITCH_LANGUAGE_JS  # noqa: E402
 from .session import Session, new_state  # noqa: E402
@@ -56,8 +57,13 @@ def _wire_language(page: Page, language: gr.Radio) -> None:
     hook_inputs = [c for h in hooks for c in h.inputs]
     hook_outputs = [page.state, *page.tr.components, *[c for h in hooks for c in h.outputs]]
 
-    def on_language(lang: str, session: Session, *values: Any) -> list:
+    def on_language(lang: str, session: Session, *values: Any, opening: bool = False) -> list:
         session = replace(session, lang=lang)
+        if opening and lang == page.lang:
+            # a fresh page in the language it was built in already shows all of this: skipping the ~75 updates
+            # (strings, model lists, the 26 case thumbnails) spares Gradio a per-session copy of each component's
+            # config and a pass over every file, most of a page opening's server time under a class's load
+            return [session, *[gr.skip()] * (len(hook_outputs) - 1)]
         out, start = [session, *page.tr.updates(lang)], 0
         for hook in hooks:
             out += list(hook.fn(session, *values[start : start + len(hook.inputs)]))
@@ -66,7 +72,7 @@ def _wire_language(page: Page, language: gr.Radio) -> None:
 
     # .input, not .change: only a visitor's click switches; the opening below sets the radio without a second event
     language.input(on_language, [language, page.state, *hook_inputs], hook_outputs, js=ON_SWITCH_LANGUAGE_JS)
-    event = page.demo.load(lambda lang, session, *values: [lang, *on_language(lang, session, *values)],
+    event = page.demo.load(lambda lang, session, *values: [lang, *on_language(lang, session, *values, opening=True)],
                            [language, page.state, *hook_inputs], [language, *hook_outputs], js=ON_LOAD_LANGUAGE_JS)
     for opener in page.openers:
         event = event.then(opener.fn, opener.inputs, opener.outputs)
@@ -133,6 +139,7 @@ def launch(demo, host: str = "127.0.0.1", port: int | None = 7860, *, warm_up: b
     demo.queue(default_concurrency_limit=4, max_size=200)
     block = not kwargs.pop("prevent_thread_lock", False)
     result = demo.launch(**{**launch_kwargs(host, port), **kwargs, "prevent_thread_lock": True})
+    add_health_route(demo, demo.server_port)
     if warm_up:  # started once the page answers, so that it does not slow the cold start
         cb = demo.xai_callbacks
         thread = threading.Thread(target=cb.warm_up, name="xai-warm-up", daemon=True)

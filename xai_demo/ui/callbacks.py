@@ -11,7 +11,7 @@ from .logic import dataset_available
 from .session import new_state
 from .shelf import Pair
 from .table import compute_table, find_table
-from .tabs.explore import DEFAULT_METHODS, ExploreHandlers
+from .tabs.explore import DEFAULT_ALPHA, DEFAULT_METHODS, ExploreHandlers
 from .tabs.quiz import QuizHandlers
 from .tabs.sanity import SANITY_DEFAULT, SanityHandlers
 from .tabs.shortcut import ShortcutHandlers
@@ -26,6 +26,7 @@ class Callbacks(ExploreHandlers, ShortcutHandlers, SanityHandlers, TrainHandlers
     def __init__(self, ctx: AppContext, lecture: bool = False) -> None:
         super().__init__(ctx, lecture)
         self.stop_warm_up = threading.Event()  # set to end a background warm-up early (shutdown, tests)
+        self.warmed = threading.Event()  # set once a warm-up has gone through its list (reported by /healthz)
 
     def warm_up(self, methods: tuple[str, ...] = tuple(DEFAULT_METHODS), questions: int = 12,
                 tables: bool | None = None) -> int:
@@ -45,12 +46,13 @@ class Callbacks(ExploreHandlers, ShortcutHandlers, SanityHandlers, TrainHandlers
                 done += int(step() is not False)
             except Exception as exc:  # a warm-up failure must never stop the server
                 log.warning("warm-up of %s failed: %s", what, exc)
+        self.warmed.set()
         return done
 
     def _explore_steps(self, methods: tuple[str, ...]) -> list:
         return [(f"case {i} with {key}",
-                 lambda i=i, key=key: self.explore(self.case_image(i, new_state("en")), key, list(methods), 0.5,
-                                                   "positive"))
+                 lambda i=i, key=key: self.explore(self.case_image(i, new_state("en")), key, list(methods),
+                                                   DEFAULT_ALPHA, "positive"))
                 for key in self.ctx.models  # the default model first: the deck a lecturer walks is instant soonest
                 for i in range(len(self.ctx.cases))]
 

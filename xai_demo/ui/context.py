@@ -6,7 +6,6 @@ import atexit
 import os
 import shutil
 import tempfile
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from PIL import Image
 from ..errors import ConfigError
 from ..paths import MODELS_DIR, REPO_ROOT, SAMPLES_DIR
 from .cases import Case, resolve_cases
+from .gate import TrainingGate
 from .logic import TrainChoice, train_choices
 from .session import Session
 from .shelf import InMemoryModels, LoadedModel, Pair, discover_models, in_memory_models, pair_models
@@ -43,7 +43,7 @@ class AppContext:
     train_choices: list[TrainChoice]
     cache: LRUCache = field(default_factory=lambda: LRUCache(512))
     store: ImageStore = field(default_factory=_temporary_store)
-    train_lock: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(1))
+    train_gate: TrainingGate = field(default_factory=TrainingGate)  # live trainings at once ($XAI_DEMO_TRAIN_SLOTS)
 
     def entry(self, key: str | None, session: Session) -> LoadedModel | None:
         """A shared model or one of this session's own (``"user:N"``)."""

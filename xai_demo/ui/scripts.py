@@ -12,10 +12,18 @@ otherwise before: the switch is remembered in the browser (``localStorage``), ne
 during the visit calls Gradio's own ``changeLocale`` (its i18n module, the one already on the page, found
 among the loaded resources, so no file name is hard-coded) for what Gradio draws afterwards (toasts, timers),
 sets ``body.xai-fr``, and the one Gradio string always on screen, the upload box's, is replaced by the
-app's own translated text through CSS (see ``style.upload_css``).
+app's own translated text through CSS (see ``style.upload_css``). Gradio's tooltips and screen-reader labels
+("Brush", "Zoom in", "Thumbnail 3 of 26", "range slider for ..."), which Gradio mostly leaves English even
+for a French browser, follow the page's language live through :data:`WIDGETS_JS` and the table
+``text.WIDGET_TEXT``: a ``MutationObserver`` rewrites them whenever Gradio draws them, both ways.
 """
 
 from __future__ import annotations
+
+import json
+import re
+
+from .text import TEXT, WIDGET_TEXT, french_spacing, t
 
 LANG_STORAGE_KEY = "xai_demo_lang"
 
@@ -53,6 +61,7 @@ window.xaiGradioLocale = function (lang) {
 window.xaiShowLanguage = function (lang) {
   document.body.classList.toggle('xai-fr', lang === 'fr');
   document.documentElement.setAttribute('lang', lang);
+  if (window.xaiTranslateWidgets) { window.xaiTranslateWidgets(document.body); }
   return window.xaiGradioLocale(lang);
 };
 window.xaiRememberLanguage = function (lang) {
@@ -68,7 +77,59 @@ window.xaiPreferredLanguage = function (current) {
 };
 """.replace("__KEY__", LANG_STORAGE_KEY)
 
-HEAD_SCRIPTS = f"<script>{KEYS_JS}{LANGUAGE_JS}</script>"
+
+
+def widget_patterns() -> list[list[str]]:
+    """[English regex, French regex, English template, French template] for each Gradio widget string
+    (``text.WIDGET_TEXT``, plus the method names Gradio shows as its checkboxes' raw values). Templates keep
+    ``{0}``, ``{1}`` for what the regexes capture."""
+
+    def regex(template: str) -> str:
+        return "^" + re.sub(r"\\\{(\d)\\\}", "(.+)", re.escape(template)) + "$"
+
+    pairs = {en: french_spacing(fr) for en, fr in WIDGET_TEXT.items()}
+    pairs.update({key.split(".", 1)[1]: t(key, "fr") for key in TEXT if key.startswith("method.")})
+    return [[regex(en), regex(fr), en, fr] for en, fr in pairs.items()]
+
+
+WIDGETS_JS = r"""
+(function () {
+  var patterns = __PATTERNS__.map(function (p) { return [new RegExp(p[0]), new RegExp(p[1]), p[2], p[3]]; });
+  var ATTRS = ['title', 'aria-label'];
+  function translated(value, fr) {
+    for (var i = 0; i < patterns.length; i++) {
+      var m = patterns[i][fr ? 0 : 1].exec(value);
+      if (m) {
+        return patterns[i][fr ? 3 : 2].replace(/\{(\d)\}/g, function (_, n) { return m[Number(n) + 1]; });
+      }
+    }
+    return value;
+  }
+  function fix(el, fr) {
+    ATTRS.forEach(function (attr) {
+      var value = el.getAttribute && el.getAttribute(attr);
+      if (!value) { return; }
+      var shown = translated(value, fr);
+      if (shown !== value) { el.setAttribute(attr, shown); }
+    });
+  }
+  window.xaiTranslateWidgets = function (root) {
+    var fr = document.documentElement.getAttribute('lang') === 'fr';
+    root = root || document.body;
+    if (!root || root.nodeType !== 1) { return; }
+    fix(root, fr);
+    root.querySelectorAll('[title], [aria-label]').forEach(function (el) { fix(el, fr); });
+  };
+  new MutationObserver(function (records) {
+    records.forEach(function (r) {
+      if (r.type === 'attributes') { window.xaiTranslateWidgets(r.target); }
+      r.addedNodes.forEach(function (n) { window.xaiTranslateWidgets(n); });
+    });
+  }).observe(document.documentElement, {subtree: true, childList: true, attributes: true, attributeFilter: ATTRS});
+})();
+""".replace("__PATTERNS__", json.dumps(widget_patterns(), ensure_ascii=False))
+
+HEAD_SCRIPTS = f"<script>{KEYS_JS}{LANGUAGE_JS}{WIDGETS_JS}</script>"
 
 ON_LOAD_LANGUAGE_JS = """
 (current, ...rest) => {
@@ -85,4 +146,4 @@ ON_SWITCH_LANGUAGE_JS = """
 """For the language switch's ``change`` event: remember the choice and switch Gradio's own strings."""
 
 __all__ = ["HEAD_SCRIPTS", "KEYS_JS", "LANGUAGE_JS", "LANG_STORAGE_KEY", "ON_LOAD_LANGUAGE_JS",
-           "ON_SWITCH_LANGUAGE_JS"]
+           "ON_SWITCH_LANGUAGE_JS", "WIDGETS_JS", "widget_patterns"]

@@ -70,6 +70,7 @@ class Session:
         user_models: models this visitor trained (never shown to anyone else).
         quiz, sanity, comparison, training: the state of the Quiz, Sanity, Shortcut and Train tabs.
         check: the input check of an uploaded image (None for a curated case or no image).
+        region: the region last drawn and measured on the current image, (S, S) bool at the maps' size, or None.
     """
 
     lang: str = "en"
@@ -84,6 +85,7 @@ class Session:
     comparison: Comparison | None = None
     training: TrainingRun | None = None
     check: InputCheck | None = None
+    region: np.ndarray | None = None
 
     def user_model(self, key: str | None) -> LoadedModel | None:
         """This visitor's model ``key`` ("user:N"), or None."""

@@ -267,6 +267,12 @@ TEXT: dict[str, dict[str, str]] = {
               "onglets Explorer et Cohérence (pour vous seul).",
     },
     "train.failed": {"en": "Training failed: {error}", "fr": "L'entraînement a échoué : {error}"},
+    "train.busy": {
+        "en": "**The training bench is busy**: other students' models are training on this server. "
+              "Try again in about {seconds} s (nothing was lost: your settings are still here).",
+        "fr": "**Le banc d'entraînement est occupé** : les modèles d'autres étudiants s'entraînent sur ce "
+              "serveur. Réessayez dans environ {seconds} s (rien n'est perdu : vos réglages sont conservés).",
+    },
     "train.data_option": {"en": "{dataset}, {size} px", "fr": "{dataset}, {size} px"},
     # ------------------------------------------------------------------ quiz
     "quiz.intro": {
@@ -508,6 +514,36 @@ TEXT.update({
     },
     "and": {"en": "and", "fr": "et"},
 })
+
+WIDGET_TEXT: dict[str, str] = {
+    # Gradio's own tooltips and screen-reader labels (English as Gradio writes them -> French). Gradio
+    # translates few of them, and only when the page opens; ``scripts.WIDGETS_JS`` applies this table live.
+    # ``{0}`` stands for the rest of the string (a component's own label, already translated by the app).
+    "Pan": "Déplacer",
+    "Zoom in": "Zoom avant",
+    "Zoom out": "Zoom arrière",
+    "Undo": "Annuler",
+    "undo": "annuler",
+    "Redo": "Rétablir",
+    "Clear canvas": "Effacer le dessin",
+    "Brush": "Pinceau",
+    "Brush Size": "Taille du pinceau",
+    "Erase": "Gomme",
+    "Color": "Couleur",
+    "Fullscreen": "Plein écran",
+    "Exit fullscreen mode": "Quitter le plein écran",
+    "Download": "Télécharger",
+    "Clear": "Effacer",
+    "Share": "Partager",
+    "More tabs": "Autres onglets",
+    "File upload": "Téléversement de fichier",
+    "Click to upload or drop files": "Cliquez pour téléverser, ou déposez un fichier",
+    "Reset to default value": "Revenir à la valeur par défaut",
+    "Empty value": "Aucune valeur",
+    "Thumbnail {0} of {1}": "Vignette {0} sur {1}",
+    "number input for {0}": "saisie numérique : {0}",
+    "range slider for {0}": "curseur : {0}",
+}
 
 REFERENCES = (
     "Zech J.R. et al. Variable generalization performance of a deep learning model to detect pneumonia in chest "

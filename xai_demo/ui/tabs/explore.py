@@ -25,6 +25,7 @@ from ..text import class_name, t
 log = logging.getLogger(__name__)
 
 DEFAULT_METHODS = ["gradcam", "guided_backprop"]
+DEFAULT_ALPHA = 0.55  # the maps' opacity when the page opens
 BRUSH_COLOURS = ["#00e5ff", "#ff3bd4"]
 MODES = ("positive", "absolute", "signed")
 PREDICTED = -1  # the "explained class" choice meaning: the class the model predicts
@@ -35,7 +36,7 @@ class ExploreHandlers(Handlers):
         """Make case ``index`` (modulo the number of cases) the session's current image."""
         index %= len(self.ctx.cases)
         case = self.ctx.cases[index]
-        return replace(session, image=case.pixels(), case=case.id, case_index=index, check=None)
+        return replace(session, image=case.pixels(), case=case.id, case_index=index, check=None, region=None)
 
     def upload_image(self, path: str | None, session: Session) -> tuple[Session, str | None]:
         """Read an uploaded file into the session (the temporary file is deleted at once).
@@ -43,7 +44,8 @@ class ExploreHandlers(Handlers):
         Returns the new session and an error message (None when the image was read).
         """
         lang = session.lang
-        cleared = replace(session, image=None, case=None, case_index=-1, result=None, result_model=None, check=None)
+        cleared = replace(session, image=None, case=None, case_index=-1, result=None, result_model=None, check=None,
+                          region=None)
         if not path:
             return cleared, t("error.no_image", lang)
         try:
@@ -78,7 +80,9 @@ class ExploreHandlers(Handlers):
         """The editor's background: the current image as the models see it (square)."""
         if session.image is None:
             return None
-        picture = self.out(Image.fromarray(logic.square(session.image, size)).convert("RGB"))
+        key = ("editor", session.case, size) if session.case else None  # never an upload
+        picture = self.ctx.store.remember(
+            key, lambda: self.out(Image.fromarray(logic.square(session.image, size)).convert("RGB")))
         return {"background": picture, "layers": [], "composite": picture}
 
     def class_choices(self, session: Session, model_key: str | None) -> list[tuple[str, int]]:
@@ -106,10 +110,11 @@ class ExploreHandlers(Handlers):
         target = int(target) if target is not None and 0 <= int(target) < entry.model.spec.num_classes else None
         result = logic.explain_many(entry.model, session.image, methods, self.ctx.cache, key, target=target)
         session = replace(session, result=result, result_model=entry.key)
-        gallery = self.out_items(logic.render_maps(result, alpha, mode, lang))
+        shown = None if key is None else ("maps", key, tuple(methods), target, float(alpha), mode, lang)
+        gallery = self.ctx.store.remember(  # a curated case's maps are the same for every student: encoded once
+            shown, lambda: self.out_items(logic.render_maps(result, alpha, mode, lang)))
         return (session, logic.prediction_line(entry.label(lang), result, lang),
-                logic.probability_bars(result, lang), gallery,
-                t("explore.cached", lang) if result.cached else t("explore.time", lang, ms=result.seconds * 1000))
+                logic.probability_bars(result, lang), gallery, _timing(result, lang))
 
     def rerender(self, session: Session, alpha: float, mode: str) -> list:
         """The same maps with another opacity or colour mode (no recomputation)."""
@@ -117,21 +122,30 @@ class ExploreHandlers(Handlers):
             return []
         return self.out_items(logic.render_maps(session.result, alpha, mode, session.lang))
 
-    def relabel(self, session: Session, alpha: float, mode: str) -> tuple[str, str, list]:
-        """The current explanation's texts and captions again, in the session's language (no recomputation)."""
+    def relabel(self, session: Session, alpha: float, mode: str) -> tuple[str, str, list, str]:
+        """The current explanation's texts, captions and timing again, in the session's language (no
+        recomputation)."""
         lang, result = session.lang, session.result
         entry = self.ctx.entry(session.result_model, session)
         if result is None or entry is None:
-            return "", None, []
+            return "", None, [], ""
         return (logic.prediction_line(entry.label(lang), result, lang), logic.probability_bars(result, lang),
-                self.out_items(logic.render_maps(result, alpha, mode, lang)))
+                self.out_items(logic.render_maps(result, alpha, mode, lang)), _timing(result, lang))
 
-    def measure(self, session: Session, editor: dict | None) -> str:
-        """Share of each map's positive evidence inside the region the user painted."""
+    def measure(self, session: Session, editor: dict | None) -> tuple[Session, str]:
+        """Share of each map's positive evidence inside the region the user painted: (session keeping the
+        region, markdown)."""
         if session.result is None:
-            return t("error.no_image", session.lang)
+            return session, t("error.no_image", session.lang)
         mask = logic.mask_from_editor(editor, session.result.image.shape[0])
-        return logic.region_report(session.result.maps, mask, session.lang)
+        return replace(session, region=mask), logic.region_report(session.result.maps, mask, session.lang)
+
+    def region_text(self, session: Session) -> str:
+        """The last measurement again (in the session's language), or the drawing help when there is none."""
+        result, region = session.result, session.region
+        if result is None or region is None or region.shape != result.image.shape[:2]:
+            return t("explore.draw_help", session.lang)
+        return logic.region_report(result.maps, region, session.lang)
 
     def show_case(self, index: int, session: Session, model_key: str, methods: list[str], alpha: float,
                   mode: str, target: int | None = PREDICTED) -> tuple:
@@ -142,6 +156,11 @@ class ExploreHandlers(Handlers):
         session = self.case_image(index, session)
         session, pred, prob, items, timing = self.explore(session, model_key, methods, alpha, mode, target)
         return session, self.case_text(session), self.editor_value(session), pred, prob, items, timing, ""
+
+
+def _timing(result: logic.MapResult, lang: str) -> str:
+    """How the maps were obtained: from the cache, or computed in so many milliseconds."""
+    return t("explore.cached", lang) if result.cached else t("explore.time", lang, ms=result.seconds * 1000)
 
 
 def _mode_choices(lang: str) -> list[tuple[str, str]]:
@@ -171,7 +190,7 @@ def _controls(page: Page, case_items) -> tuple:
                                      label=t("explore.methods", lang), info=t("explore.methods_info", lang),
                                      elem_id="methods"),
                     label="explore.methods", info="explore.methods_info", choices=logic.method_choices)
-    alpha = tr(gr.Slider(0.0, 1.0, value=0.55, step=0.05, label=t("explore.alpha", lang), elem_id="alpha"),
+    alpha = tr(gr.Slider(0.0, 1.0, value=DEFAULT_ALPHA, step=0.05, label=t("explore.alpha", lang), elem_id="alpha"),
                label="explore.alpha")
     mode = tr(gr.Radio(_mode_choices(lang), value="positive", label=t("explore.mode", lang), elem_id="mode",
                        elem_classes=["xai-advanced"]), label="explore.mode", choices=_mode_choices)
@@ -197,8 +216,7 @@ def _results(page: Page) -> tuple:
                                        buttons=[], elem_id="editor"), label="explore.draw")
         with gr.Column(scale=2, min_width=200):
             measure_btn = tr(gr.Button(t("explore.measure", lang), elem_id="measure"), value="explore.measure")
-            region_md = tr(gr.Markdown(t("explore.draw_help", lang), elem_id="region-text"),
-                           value="explore.draw_help")
+            region_md = gr.Markdown(t("explore.draw_help", lang), elem_id="region-text")
     return check_md, pred_md, probs, maps, time_md, editor, measure_btn, region_md
 
 
@@ -250,7 +268,7 @@ def build(page: Page) -> None:
                   api_name="explore")
     alpha.release(cb.rerender, [state, alpha, mode], [maps], concurrency_limit=4)
     mode.input(cb.rerender, [state, alpha, mode], [maps], concurrency_limit=4)
-    measure_btn.click(cb.measure, [state, editor], [region_md], concurrency_limit=4)
+    measure_btn.click(cb.measure, [state, editor], [state, region_md], concurrency_limit=4)
     model_dd.change(lambda st, k: gr.update(choices=cb.class_choices(st, k), value=PREDICTED), [state, model_dd],
                    [target_dd])
 
@@ -260,9 +278,10 @@ def build(page: Page) -> None:
         target_update = gr.update(choices=cb.class_choices(st, model_key), label=t("explore.target", st.lang),
                                   info=t("explore.target_info", st.lang))
         return (gr.update(choices=cb.model_choices(st)), target_update,
-                case_text, cases_update, cb.check_text(st), *cb.relabel(st, a, m))
+                case_text, cases_update, cb.check_text(st), *cb.relabel(st, a, m), cb.region_text(st))
 
-    page.on_language([model_dd, target_dd, case_md, gallery, check_md, pred_md, probs, maps], on_language,
+    page.on_language([model_dd, target_dd, case_md, gallery, check_md, pred_md, probs, maps, time_md, region_md],
+                     on_language,
                      [alpha, mode, model_dd])
     if ctx.cases:
         page.on_open(case_outputs, lambda st, k, ms, a, m, c: cb.show_case(0, st, k, ms, a, m, c), explore_inputs)

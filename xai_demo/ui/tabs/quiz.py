@@ -31,7 +31,8 @@ class QuizHandlers(Handlers):
         item = self.ctx.cache.get_or_compute(("quiz", pair.key, number),
                                              lambda: logic.make_question(pair, images, number))
         session = replace(session, quiz=replace(session.quiz, number=number, item=item, answered=False, given=None))
-        picture = self.out(overlay(item.image, item.map, alpha=0.6, size=logic.DISPLAY + 64))
+        picture = self.ctx.store.remember(("quiz", pair.key, number), lambda: self.out(
+            overlay(item.image, item.map, alpha=0.6, size=logic.DISPLAY + 64)))
         return session, picture, self.quiz_question(session)
 
     def quiz_question(self, session: Session) -> str:
@@ -53,7 +54,9 @@ class QuizHandlers(Handlers):
         if item is None:
             return session, None, t("quiz.start", session.lang), self.quiz_score(session)
         session = replace(session, quiz=session.quiz.answer(answer))
-        picture = self.out(overlay(item.image, item.map, alpha=0.6, size=logic.DISPLAY + 64, mask=item.mask))
+        key = ("quiz answer", self.ctx.pairs[0].key, session.quiz.number)  # the same picture for every student
+        picture = self.ctx.store.remember(key, lambda: self.out(
+            overlay(item.image, item.map, alpha=0.6, size=logic.DISPLAY + 64, mask=item.mask)))
         return session, picture, self.quiz_reveal(session), self.quiz_score(session)
 
     def quiz_score(self, session: Session) -> str:

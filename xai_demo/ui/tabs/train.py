@@ -22,21 +22,27 @@ from .shortcut import artefact_choices
 TRAIN_LIMITS = {"pneumoniamnist@28": 3000, "kermany@64": 1200,  # about 10-30 s of training on 2 cores
                 "pneumoniamnist_sample@28": 2000, "kermany_sample@64": 1000}  # the whole embedded bundle
 DEFAULT_LIMIT = 1500
+# clicks handled beside the running trainings: they find the bench full and answer "busy, try again in N s" at
+# once (with a limit equal to the slots they would wait in Gradio's queue until the page gives up)
+BUSY_ANSWERS = 8
 
 
 class TrainHandlers(Handlers):
     def train(self, session: Session, choice_key: str, artefact: str, confound: float, confound_negative: float,
-              epochs: int, limit: int, progress: Progress | None = None) -> tuple[Session, str]:
+              epochs: int, limit: int, progress: Progress | None = None, block: bool = True) -> tuple[Session, str]:
         """Train a small model for this session only, then measure it with and without its artefact; returns
         (session, markdown telling what happened). ``progress`` gets (fraction, message) while training and
-        (1.0, "measuring") before the measure."""
+        (1.0, "measuring") before the measure. With ``block=False`` a full training bench answers at once with
+        "busy, try again in N s" (the page's way) instead of waiting for a slot."""
         from ...train import train
 
         lang = session.lang
         choice = next((c for c in self.ctx.train_choices if c.key == choice_key), None)
         if choice is None:
             return session, t("train.no_data", lang)
-        with self.ctx.train_lock:
+        with self.ctx.train_gate.enter(block) as entered:
+            if not entered:
+                return session, t("train.busy", lang, seconds=self.ctx.train_gate.wait_estimate())
             try:
                 cfg = logic.train_config(choice, self.ctx.root, None if artefact in (None, "", "none") else artefact,
                                          confound, confound_negative, epochs, limit)
@@ -121,7 +127,7 @@ def build(page: Page) -> None:
         done: list = []
         worker = threading.Thread(
             target=lambda: done.append(cb.train(st, choice, art, conf, neg, epochs, limit,
-                                                progress=lambda f, msg: updates.put((f, msg)))),
+                                                progress=lambda f, msg: updates.put((f, msg)), block=False)),
             name="xai-train", daemon=True)
         worker.start()
         last = None
@@ -139,6 +145,6 @@ def build(page: Page) -> None:
 
     data_dd.input(lambda key: gr.update(value=TRAIN_LIMITS.get(key, DEFAULT_LIMIT)), [data_dd], [limit_sl])
     run_btn.click(on_train, [state, data_dd, art_dd, conf_sl, neg_sl, epochs_sl, limit_sl],
-                  [state, progress_md, result_md, *dropdowns], concurrency_limit=1, concurrency_id="train",
-                  show_progress="hidden")
+                  [state, progress_md, result_md, *dropdowns], concurrency_limit=ctx.train_gate.slots + BUSY_ANSWERS,
+                  concurrency_id="train", show_progress="hidden")
     page.on_language([result_md], lambda st: (cb.train_text(st),))
