@@ -96,3 +96,5 @@ def test_train_from_card_rebuilds_the_same_checkpoint(tmp_path: Path) -> None:
     bad.write_text("# no command here\n")
     proc = run("train", "--from-card", str(bad), check=False)
     assert proc.returncode == 2 and "Reproduce with" in proc.stderr
+    proc = run("train", "--data", "pneumoniamnist_sample", check=False)
+    assert proc.returncode == 2 and "--out" in proc.stderr and "Traceback" not in proc.stderr
