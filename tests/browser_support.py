@@ -134,6 +134,28 @@ def click_tab(page, name: str) -> None:  # noqa: ANN001
     page.locator(f"#tab-{name}-button").click()
 
 
+def use_tab(page, name: str, timeout: int = 120_000) -> None:  # noqa: ANN001
+    """Open tab ``name`` and do what a person does there first (compare the twins, run the sanity check,
+    train, answer a quiz question), waiting for the result in either language."""
+    click_tab(page, name)
+    if name == "shortcut":
+        page.locator("#compare").click()
+        wait_text(page, "#shortcut-text", "P\\(", timeout)
+    elif name == "sanity":
+        page.locator("#sanity-run").click()
+        wait_text(page, "#sanity-text", "Randomi", timeout)
+        page.wait_for_selector("#sanity-maps img", timeout=timeout)
+    elif name == "train":
+        page.locator("#train-run").click()
+        wait_text(page, "#train-text", "Done in|Terminé en", max(timeout, 180_000))
+    elif name == "quiz":
+        page.locator("#quiz-next").click()
+        wait_text(page, "#quiz-text", "Question 1", timeout)
+        page.wait_for_selector("#quiz-picture img", timeout=timeout)
+        page.locator("#quiz-artefact").click()
+        wait_text(page, "#quiz-reveal", "%", timeout)
+
+
 @contextlib.contextmanager
 def launched_browser() -> Iterator:
     """Debian's Chromium under Playwright for a test module; skips locally and fails in CI when missing."""

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser_support import ServerProcess, click_tab, launched_browser, start_server, wait_text
+from browser_support import ServerProcess, click_tab, launched_browser, start_server, use_tab, wait_text
 from browser_support import open_page as open_watched_page
 from PIL import Image
 
@@ -299,18 +299,11 @@ def test_french_walk_has_no_english_left(browser, server) -> None:
     wait_text(page, "#case-text", "Cas")
     seen = []
     for name in ("explore", "shortcut", "sanity", "quiz", "about"):
-        tab(page, name)
+        use_tab(page, name, TIMEOUT)
         if name == "shortcut":
-            page.locator("#compare").click()
             wait_text(page, "#shortcut-text", "P\\(pneumopathie\\)")
         elif name == "sanity":
-            page.locator("#sanity-run").click()
             wait_text(page, "#sanity-text", "Randomisé")
-        elif name == "quiz":
-            page.locator("#quiz-next").click()
-            wait_text(page, "#quiz-text", "Question 1")
-            page.locator("#quiz-artefact").click()
-            wait_text(page, "#quiz-reveal", "%")
         page.wait_for_function(SETTLED, timeout=TIMEOUT)
         text = page.evaluate("""() => {  // the page's words, without Gradio's transient timers and the editor's zoom
             let text = document.querySelector('.gradio-container').innerText;
@@ -342,20 +335,8 @@ def english_fragments() -> list[str]:
 def test_switch_to_french_mid_session_leaves_no_english(browser, server) -> None:
     """A student works in English, then switches: every message already on screen follows, in every tab."""
     page = open_page(browser, server, size="1920x1080")
-    tab(page, "shortcut")
-    page.locator("#compare").click()
-    wait_text(page, "#shortcut-text", "P\\(pneumonia\\)")
-    tab(page, "sanity")
-    page.locator("#sanity-run").click()
-    wait_text(page, "#sanity-text", "Randomised")
-    tab(page, "train")
-    page.locator("#train-run").click()
-    wait_text(page, "#train-text", "Done in", timeout=180_000)
-    tab(page, "quiz")
-    page.locator("#quiz-next").click()
-    wait_text(page, "#quiz-text", "Question 1")
-    page.locator("#quiz-artefact").click()
-    wait_text(page, "#quiz-reveal", "%")
+    for name in ("shortcut", "sanity", "train", "quiz"):
+        use_tab(page, name, TIMEOUT)
     page.wait_for_function(SETTLED, timeout=TIMEOUT)
     switch_language(page, "fr")
     page.wait_for_function(SETTLED, timeout=TIMEOUT)

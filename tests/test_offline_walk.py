@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import ServerProcess, click_tab, launched_browser, open_page, start_server, wait_text
+from browser_support import ServerProcess, click_tab, launched_browser, open_page, start_server, use_tab, wait_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -42,41 +42,37 @@ def page(server: ServerProcess):
         watched.check()
 
 
-def _wait_text(page, selector: str, pattern: str, timeout: int = TIMEOUT) -> str:
-    return wait_text(page, selector, pattern, timeout)
-
-
 def test_walk_every_tab_with_the_embedded_set_only(page) -> None:
     # Explore: the first curated case is explained on load, from the embedded deck
     page.wait_for_selector("#maps img", timeout=TIMEOUT)
-    assert "Bacterial pneumonia" in _wait_text(page, "#case-text", "Case")
-    assert re.search(r"predicts \*?\*?(normal|pneumonia)", _wait_text(page, "#prediction-text", "predicts"))
+    assert "Bacterial pneumonia" in wait_text(page, "#case-text", "Case")
+    assert re.search(r"predicts \*?\*?(normal|pneumonia)", wait_text(page, "#prediction-text", "predicts"))
     assert page.locator("#case-gallery button.thumbnail-item").count() >= 24
     page.locator("#next-case").click()
-    _wait_text(page, "#case-text", "Viral pneumonia")
+    wait_text(page, "#case-text", "Viral pneumonia")
 
     # Shortcuts: both twins on the case with the artefact added, and the stored test-set table
     click_tab(page, "shortcut")
     page.locator("#compare").click()
-    _wait_text(page, "#shortcut-text", "P\\(pneumonia\\)")
+    wait_text(page, "#shortcut-text", "P\\(pneumonia\\)")
     assert "on the artefact" in page.locator("#clean-text").inner_text()
     assert page.locator("#shortcut-picture img").count() == 1 and page.locator("#clean-picture img").count() == 1
-    table = _wait_text(page, "#table", "swapped")
+    table = wait_text(page, "#table", "swapped")
     assert "0.260" in table and "624 test images" in table  # measured on the whole test split, stored
 
     # Sanity check: run, then show the first randomisation stage
     click_tab(page, "sanity")
     page.locator("#sanity-run").click()
-    _wait_text(page, "#sanity-text", "Randomised")
+    wait_text(page, "#sanity-text", "Randomised")
     page.locator("#stage input[type=number]").fill("1")
     page.locator("#stage input[type=number]").press("Enter")
-    _wait_text(page, "#sanity-text", "Randomised: the last layer")
+    wait_text(page, "#sanity-text", "Randomised: the last layer")
 
     # Train: a shortcut model on the embedded PneumoniaMNIST bundle, then explore it
     click_tab(page, "train")
     assert "embedded sample" in page.locator("#train-data input").input_value()
     page.locator("#train-run").click()
-    assert "pneumonias" in _wait_text(page, "#train-text", "Done in", timeout=180_000)
+    assert "pneumonias" in wait_text(page, "#train-text", "Done in", timeout=180_000)
     click_tab(page, "explore")
     page.wait_for_function("() => document.querySelector('#model input').value.includes('Your model #1')",
                            timeout=TIMEOUT)
@@ -85,14 +81,14 @@ def test_walk_every_tab_with_the_embedded_set_only(page) -> None:
     click_tab(page, "quiz")
     for n in (1, 2, 3):
         page.locator("#quiz-next").click()
-        _wait_text(page, "#quiz-text", f"Question {n}")
+        wait_text(page, "#quiz-text", f"Question {n}")
         page.locator("#quiz-artefact" if n % 2 else "#quiz-pathology").click()
-        _wait_text(page, "#quiz-score", f"/ {n}")
+        wait_text(page, "#quiz-score", f"/ {n}")
         assert "%" in page.locator("#quiz-reveal").inner_text()
 
     # About: the embedded set is credited
     click_tab(page, "about")
-    about = _wait_text(page, "#about", "ATTRIBUTION")
+    about = wait_text(page, "#about", "ATTRIBUTION")
     assert "CC BY 4.0" in about and "Kermany" in about and "teaching only" in about
 
 
@@ -120,26 +116,6 @@ SHOT_VIEWPORT = (1400, 1000)  # lecture mode is shot at projector sizes by tests
 IMAGES_LOADED = "() => [...document.images].every((i) => i.complete)"
 
 
-def _shootclick_tab(page, name: str) -> None:
-    """Open tab ``name`` and do what a person would do there before looking."""
-    click_tab(page, name)
-    if name == "shortcut":
-        page.locator("#compare").click()
-        _wait_text(page, "#shortcut-text", "P\\(")
-    elif name == "sanity":
-        page.locator("#sanity-run").click()
-        page.wait_for_selector("#sanity-maps img", timeout=TIMEOUT)
-    elif name == "train":
-        page.locator("#train-run").click()
-        _wait_text(page, "#train-text", "Done in|Terminé en", timeout=180_000)
-    elif name == "quiz":
-        page.locator("#quiz-next").click()
-        page.wait_for_selector("#quiz-picture img", timeout=TIMEOUT)
-        page.locator("#quiz-artefact").click()
-        _wait_text(page, "#quiz-reveal", "%")
-    page.wait_for_function(IMAGES_LOADED, timeout=TIMEOUT)
-
-
 @pytest.mark.skipif(not os.environ.get("XAI_DEMO_SCREENSHOTS"), reason="set XAI_DEMO_SCREENSHOTS=<folder>")
 @pytest.mark.parametrize("lang", ["en", "fr"])
 def test_screenshots(tmp_path: Path, lang: str) -> None:
@@ -159,7 +135,8 @@ def test_screenshots(tmp_path: Path, lang: str) -> None:
             page.goto(server.url)
             page.wait_for_selector("#maps img", timeout=TIMEOUT)
             for name in ("explore", "shortcut", "sanity", "train", "quiz", "about"):
-                _shootclick_tab(page, name)
+                use_tab(page, name, TIMEOUT)
+                page.wait_for_function(IMAGES_LOADED, timeout=TIMEOUT)
                 page.evaluate("window.scrollTo(0, 0)")
                 path = out / f"{name}_normal_{lang}.png"
                 page.screenshot(path=str(path))
