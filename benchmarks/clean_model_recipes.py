@@ -38,6 +38,12 @@ RECIPES: dict[str, dict] = {
     "strong_aug": {"augment_strength": 2.0, "gamma": 0.3},
     "strong_aug_ema": {"augment_strength": 2.0, "gamma": 0.3, "ema": 0.99},
     "aug3_flip_ema": {"augment_strength": 3.0, "gamma": 0.4, "hflip": 0.5, "ema": 0.99},
+    # progressive resizing: the first epochs on half-size images (4-8x cheaper a batch), the rest at full size
+    "strong_aug_prog": {"augment_strength": 2.0, "gamma": 0.3, "half_size_epochs": 16},
+    "strong_aug_prog10": {"augment_strength": 2.0, "gamma": 0.3, "half_size_epochs": 10},
+    "strong_aug_prog_w12": {"augment_strength": 2.0, "gamma": 0.3, "half_size_epochs": 16, "width": 12},
+    "strong_aug_prog12_w12": {"augment_strength": 2.0, "gamma": 0.3, "half_size_epochs": 12, "width": 12},
+    "baseline_prog": {"half_size_epochs": 16},
 }
 KEYS = ("accuracy", "auc", "sensitivity", "specificity")
 
@@ -113,7 +119,7 @@ def summary() -> str:
     for r in rows:
         v, t = r["val"], r["test"] or {}
         test = [f"{t[k]:.3f}" if t else "-" for k in ("auc", "accuracy", "sensitivity", "specificity")]
-        name = f"{r['recipe']}, scored {r['scored']} as {r['saved_as']}" if "scored" in r else r["recipe"]
+        name = f"{r['recipe']}, scored {r['scored']}: {r['saved_as']}" if "scored" in r else r["recipe"]
         lines.append(f"| {name} | {r['size']} | {r['epochs']} | {r['train_seconds']:.0f} | "
                      f"{r['load_before'][0]:.1f} | {v['auc']:.3f} | {v['accuracy']:.3f} | {v['sensitivity']:.3f} | "
                      f"{v['specificity']:.3f} | {r['threshold']:.3f} | " + " | ".join(test) + " |")

@@ -88,7 +88,7 @@ def test_recipe_options_are_seeded_and_reproducible(monkeypatch) -> None:
     ds = ImageArrayDataset(images, labels, ("neg", "pos"), "synthetic")
     monkeypatch.setattr(train_module, "load_splits", lambda cfg: {"train": ds, "val": ds, "test": ds})
     cfg = TrainConfig(dataset="synthetic", size=16, epochs=2, batch_size=16, augment_strength=2.0, gamma=0.3,
-                      hflip=0.5, ema=0.9, width=8, val_split="patient")
+                      hflip=0.5, ema=0.9, width=8, val_split="patient", half_size_epochs=1)
     a, b = train(cfg), train(cfg, score_test=False)
     for key, value in a.model.net.state_dict().items():
         assert torch.equal(value, b.model.net.state_dict()[key]), key
@@ -96,7 +96,7 @@ def test_recipe_options_are_seeded_and_reproducible(monkeypatch) -> None:
     assert a.model.spec.arch_kwargs == (("width", 8),)
     command = cfg.command("m.pt")
     for flag in ("--augment-strength 2.0", "--gamma 0.3", "--hflip 0.5", "--ema 0.9", "--width 8",
-                 "--val-split patient"):
+                 "--val-split patient", "--half-size-epochs 1"):
         assert flag in command
     assert "--hflip" not in TrainConfig().command("m.pt")
     with pytest.raises(Exception, match="score_test"):
@@ -109,3 +109,32 @@ def test_stronger_augmentation_moves_pictures_further() -> None:
     mild = (augment_batch(x, torch.Generator().manual_seed(0)) - x).abs().mean()
     strong = (augment_batch(x, torch.Generator().manual_seed(0), strength=2.0, gamma=0.3) - x).abs().mean()
     assert strong > mild
+
+
+def test_half_size_epochs_train_on_halved_images_then_full_size(monkeypatch) -> None:
+    """Progressive resizing: the first epochs' batches are halved, the rest, validation and test are not."""
+    from xai_demo import train as train_module
+    from xai_demo.data import ImageArrayDataset
+    from xai_demo.errors import ConfigError
+    from xai_demo.models import XaiModel
+
+    rng = np.random.default_rng(0)
+    labels = np.array([0, 1] * 16)
+    ds = ImageArrayDataset(rng.integers(0, 255, (32, 32, 32)).astype(np.uint8), labels, ("neg", "pos"), "synth")
+    monkeypatch.setattr(train_module, "load_splits", lambda cfg: {"train": ds, "val": ds, "test": ds})
+    seen: list[tuple[bool, int]] = []
+
+    def record(module, args):
+        if isinstance(module, XaiModel):
+            seen.append((module.training, args[0].shape[-1]))
+
+    handle = torch.nn.modules.module.register_module_forward_pre_hook(record)
+    try:
+        train(TrainConfig(dataset="synth", size=32, epochs=3, batch_size=16, half_size_epochs=2))
+    finally:
+        handle.remove()
+    training = [side for is_training, side in seen if is_training]
+    assert training == [16] * 4 + [32] * 2  # 2 batches an epoch: two halved epochs, then one full-size
+    assert {side for is_training, side in seen if not is_training} == {32}
+    with pytest.raises(ConfigError, match="--half-size-epochs"):
+        TrainConfig(epochs=4, half_size_epochs=4)

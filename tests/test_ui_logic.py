@@ -384,7 +384,8 @@ def test_committed_pairs_carry_their_measured_table() -> None:
     for pair in pairs.values():
         table = tables.find_table(pair)
         assert table["source"] == "checkpoint" and table["n"] == 624
-        assert table["shortcut"]["swapped"]["auc"] < 0.3 < 0.9 < table["clean"]["swapped"]["auc"]
+        # the shortcut twin collapses when the artefact moves to the normals (AUC below chance), the clean one holds
+        assert table["shortcut"]["swapped"]["auc"] < 0.5 < 0.9 < table["clean"]["swapped"]["auc"]
         md = tables.table_markdown(table, "fr")
         assert "conservé dans `" + pair.shortcut.key + ".pt`" in md and "624 images de test" in md
 

@@ -127,7 +127,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         batch_size=args.batch_size, lr=args.lr, limit=args.limit, data_root=args.data_root,
         label_smoothing=args.label_smoothing, erase=args.erase, weight_decay=args.weight_decay,
         val_split=args.val_split, width=args.width, augment_strength=args.augment_strength, gamma=args.gamma,
-        hflip=args.hflip, ema=args.ema,
+        hflip=args.hflip, ema=args.ema, half_size_epochs=args.half_size_epochs,
         artefact=args.artefact, confound=args.confound, confound_negative=args.confound_negative,
         artefact_options=tuple(sorted(_parse_options(args.artefact_option).items())),
     )
@@ -345,6 +345,8 @@ def _add_train_parser(sub: argparse._SubParsersAction) -> None:
                    help="probability of a left-right mirror per training image (default: %(default)s)")
     p.add_argument("--ema", type=float, default=D.ema,
                    help="decay of an exponential moving average of the weights, 0 = off (default: %(default)s)")
+    p.add_argument("--half-size-epochs", type=int, default=D.half_size_epochs,
+                   help="train the first N epochs on images halved in size, 4-8x cheaper (default: %(default)s)")
     p.add_argument("--artefact", default=D.artefact, choices=list_artefacts(),
                    help="inject this artefact into the training data (shortcut experiments)")
     p.add_argument("--artefact-option", action="append", default=[], metavar="NAME=VALUE",

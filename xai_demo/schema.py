@@ -209,6 +209,7 @@ TRAIN_CONFIG_FIELDS: dict[str, Validator] = {
     "gamma": number(0.0, 2.0),
     "hflip": fraction,
     "ema": number(0.0, 0.9999),
+    "half_size_epochs": integer(0, 10_000),
     "artefact": optional(string(64, empty=False)),
     "artefact_options": record({}, extra=scalar, max_keys=32),
     "confound": fraction,

@@ -57,6 +57,9 @@ class TrainConfig:
         hflip: probability of mirroring a training image left-right (0 = never).
         ema: decay of an exponential moving average of the weights, evaluated and kept instead of the raw
             weights (0 = off; e.g. 0.99).
+        half_size_epochs: the first N epochs see the images halved by 2x2 average pooling, then augmented
+            (progressive resizing: a batch costs 4-8x less); the network is the full-size one throughout and
+            the later epochs, validation and test use full-size images (0 = off; must stay below ``epochs``).
         artefact: name of an artefact to inject into the training data (shortcut experiments).
         artefact_options: keyword options of that artefact as (name, value) pairs, e.g. (("text", "L"),).
         confound: P(artefact | positive) in [0, 1]; ``confound_negative`` is P(artefact | negative).
@@ -82,6 +85,7 @@ class TrainConfig:
     gamma: float = 0.0
     hflip: float = 0.0
     ema: float = 0.0
+    half_size_epochs: int = 0
     artefact: str | None = None
     artefact_options: tuple[tuple[str, str | float | int | bool], ...] = ()
     confound: float = 0.0
@@ -96,6 +100,9 @@ class TrainConfig:
             name = str(exc).split(":", 1)[0].removeprefix("training setting.")
             flag = "--" + name.split(".")[0].replace("_", "-")
             raise ConfigError(f"{exc} (the {flag} option)") from None
+        if self.half_size_epochs >= self.epochs:
+            raise ConfigError(f"--half-size-epochs ({self.half_size_epochs}) must be below --epochs "
+                              f"({self.epochs}): the last epochs train at full size")
 
     def to_dict(self) -> dict:
         """Plain types only, for the checkpoint."""
@@ -108,7 +115,8 @@ class TrainConfig:
         defaults = TrainConfig()
         flags = [f"--data {self.dataset}", f"--size {self.size}"]
         for name in ("arch", "epochs", "seed", "batch_size", "lr", "weight_decay", "label_smoothing", "erase",
-                     "limit", "val_split", "width", "augment_strength", "gamma", "hflip", "ema"):
+                     "limit", "val_split", "width", "augment_strength", "gamma", "hflip", "ema",
+                     "half_size_epochs"):
             value = getattr(self, name)
             if name in ("epochs", "seed") or value != getattr(defaults, name):
                 flags.append(f"--{name.replace('_', '-')} {value}")
@@ -322,6 +330,8 @@ def train(
         for step in range(steps_per_epoch):
             idx = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
             x = x_train[idx]
+            if epoch < cfg.half_size_epochs:  # halve first: the augmentation then costs 4x less too
+                x = F.avg_pool2d(x, 2)
             if cfg.augment:
                 x = augment_batch(x, generator, cfg.augment_strength, cfg.gamma)
             if cfg.hflip:
