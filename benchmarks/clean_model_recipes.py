@@ -43,7 +43,6 @@ RECIPES: dict[str, dict] = {
     "strong_aug_prog10": {"augment_strength": 2.0, "gamma": 0.3, "half_size_epochs": 10},
     "strong_aug_prog_w12": {"augment_strength": 2.0, "gamma": 0.3, "half_size_epochs": 16, "width": 12},
     "strong_aug_prog12_w12": {"augment_strength": 2.0, "gamma": 0.3, "half_size_epochs": 12, "width": 12},
-    "baseline_prog": {"half_size_epochs": 16},
 }
 KEYS = ("accuracy", "auc", "sensitivity", "specificity")
 
