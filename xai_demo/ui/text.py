@@ -124,12 +124,11 @@ TEXT: dict[str, dict[str, str]] = {
     # ------------------------------------------------------------------ shortcut lab
     "shortcut.intro": {
         "en": "The **same image** goes through a model trained on clean films and a model trained where a "
-              "marker came with pneumonia in most or all training images (the rate is in the model's name). Add, "
-              "move or remove the marker and watch both predictions and maps.",
+              "marker came with pneumonia in most or all training images. Add, move or remove the marker and "
+              "watch both predictions and maps.",
         "fr": "La **même image** passe par un modèle entraîné sur des clichés propres et par un modèle entraîné "
-              "sur des images où un marqueur accompagnait la pneumopathie presque toujours ou toujours (le taux "
-              "figure dans le nom du modèle). Ajoutez, déplacez ou retirez le marqueur et observez les deux "
-              "prédictions et les cartes.",
+              "sur des images où un marqueur accompagnait la pneumopathie presque toujours ou toujours. Ajoutez, "
+              "déplacez ou retirez le marqueur et observez les deux prédictions et les cartes.",
     },
     "shortcut.pair": {"en": "Model pair", "fr": "Paire de modèles"},
     "shortcut.no_pair": {
